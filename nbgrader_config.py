@@ -1,0 +1,31 @@
+"""nbgrader configuration for course subject 25-05 (assignment `landscapes`).
+
+The repository root is an nbgrader course directory: instructor notebooks live in
+`source/landscapes/`, the generated student release in `assignments/landscapes/`.
+Generated course state (gradebook.db, submitted/, autograded/, feedback/) is git-ignored.
+"""
+
+c = get_config()  # noqa: F821  (injected by nbgrader / traitlets)
+
+c.CourseDirectory.course_id = "dl-25-05"
+c.CourseDirectory.root = "."
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "assignments"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.db_assignments = [dict(name="landscapes")]
+# The helper module ships beside the notebooks and is restored from the release at grading.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+
+# Execution limits: a notebook's solution runs in at most 60 s on 2 cores; a cell may take
+# longer on a slow student laptop, but never forever.
+c.ExecutePreprocessor.timeout = 300
+c.Execute.timeout = 300
+c.Execute.interrupt_on_timeout = True
+c.Execute.kernel_name = "python3"
+
+# Students must not see the hidden tests in generated feedback (nbgrader issue #917).
+c.ClearHiddenTests.enforce_metadata = True
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

@@ -1,0 +1,95 @@
+"""Registry-wide guarantees: every graded function's checks accept the reference, reject the
+stub on every part with a clear message, and bound the time of a function that never returns."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import solutions
+from autograder.checks import REGISTRY, check_function, parts
+from autograder.checks.call import run_case
+from autograder.checks.types import Case
+from tests.checks_support import assert_passes_all, part_results
+
+GRADED = sorted(REGISTRY)
+
+
+def test_registry_covers_every_reference_function():
+    """Every public function of `solutions` has registered checks, and vice versa."""
+    assert set(GRADED) == set(solutions.__all__) - set(getattr(solutions, "NOT_GRADED", ()))
+
+
+@pytest.mark.parametrize("name", GRADED)
+def test_reference_passes_every_part(name):
+    """The reference solution passes every part of its own checks."""
+    assert_passes_all(name, getattr(solutions, name))
+
+
+@pytest.mark.parametrize("name", GRADED)
+def test_parts_are_named_and_nonempty(name):
+    """Every part has a description and at least one case."""
+    for part in parts(name):
+        p = REGISTRY[name].parts[part]
+        assert p.description
+        assert p.make_cases(), f"{name}/{part} has no cases"
+
+
+@pytest.mark.parametrize("name", GRADED)
+def test_stub_fails_every_part_with_a_clear_message(name):
+    """The released stub (raise NotImplementedError()) fails every part, saying it is the stub."""
+
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+
+    for part, message in part_results(name, stub).items():
+        assert message is not None, f"{name}/{part} passed the stub"
+        assert "NotImplementedError" in message and "stub" in message, message
+
+
+@pytest.mark.parametrize("name", GRADED)
+def test_function_that_never_returns_fails_within_the_bound(name, monkeypatch):
+    """A function stuck in a loop fails its first part within the configured time bound."""
+    monkeypatch.setattr(REGISTRY[name], "timeout", 0.3)
+
+    def forever(*args, **kwargs):
+        while True:
+            pass
+
+    first = parts(name)[0]
+    start = time.perf_counter()
+    with pytest.raises(AssertionError, match="did not return within the time limit"):
+        check_function(name, forever, part=first)
+    assert time.perf_counter() - start < 5.0
+
+
+def test_timeout_also_stops_code_that_catches_exception():
+    """`except Exception` in the student's loop does not swallow the time bound."""
+
+    def catches_everything_it_can():
+        while True:
+            try:
+                time.sleep(0.01)
+            except Exception:
+                pass
+
+    start = time.perf_counter()
+    outcome = run_case(catches_everything_it_can, Case("catches Exception"), timeout=0.2)
+    assert outcome.status == "timeout"
+    assert time.perf_counter() - start < 2.0
+
+
+def test_not_defined_and_not_callable_are_reported():
+    name = GRADED[0]
+    with pytest.raises(AssertionError, match="not defined"):
+        check_function(name, None)
+    with pytest.raises(AssertionError, match="should be a function"):
+        check_function(name, 3.0)
+
+
+def test_unknown_names_and_parts_are_errors():
+    with pytest.raises(KeyError):
+        parts("no_such_function")
+    with pytest.raises(KeyError):
+        check_function(GRADED[0], lambda *a: None, part="no_such_part")
