@@ -13,12 +13,22 @@ from autograder.checks.call import run_case
 from autograder.checks.types import Case
 from tests.checks_support import assert_passes_all, part_results
 
-GRADED = sorted(REGISTRY)
+# Graded functions; graded values (quiz answers) have their own tests in test_checks_quiz.py.
+GRADED = sorted(name for name, checks in REGISTRY.items() if checks.kind == "function")
+ANSWERS = sorted(name for name, checks in REGISTRY.items() if checks.kind == "value")
 
 
 def test_registry_covers_every_reference_function():
     """Every public function of `solutions` has registered checks, and vice versa."""
-    assert set(GRADED) == set(solutions.__all__) - set(getattr(solutions, "NOT_GRADED", ()))
+    functions = {name for name in solutions.__all__ if callable(getattr(solutions, name))}
+    assert set(GRADED) == functions - set(getattr(solutions, "NOT_GRADED", ()))
+
+
+def test_registry_covers_every_quiz_item():
+    """Every answer variable of notebook 04 has registered (value) checks, and vice versa."""
+    from solutions import quiz
+
+    assert set(ANSWERS) == {*quiz.QUIZ_ANSWERS, "key_terms"}
 
 
 @pytest.mark.parametrize("name", GRADED)

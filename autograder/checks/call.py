@@ -41,9 +41,10 @@ def materialize(obj: Any, probe: dict[str, Any] | None = None) -> Any:
     """
     if isinstance(obj, Build):
         params = {k: materialize(v, probe) for k, v in obj.params.items()}
+        builder = get_builder(obj.kind)  # first, so that lazily loaded builders are known
         if obj.kind in PROBE_BUILDERS:
             params["probe"] = probe if probe is not None else {}
-        return get_builder(obj.kind)(**params)
+        return builder(**params)
     if isinstance(obj, torch.Tensor):
         return obj.detach().clone()
     if isinstance(obj, dict):
@@ -138,11 +139,22 @@ def _exception_names(exc: BaseException) -> tuple[str, ...]:
     return tuple(cls.__name__ for cls in type(exc).__mro__)
 
 
+def value_call(value: Any) -> Callable[[], Any]:
+    """What the call stage runs for a graded value (a quiz letter): a function returning it."""
+
+    def the_value() -> Any:
+        return value
+
+    return the_value
+
+
 def run_case(fn: Callable[..., Any], case: Case, *, timeout: float | None = 10.0) -> Outcome:
     """Call `fn` on the inputs of `case`; never raises for anything the student's code does."""
     probe: dict[str, Any] = {}
     args = materialize(case.args, probe)
     kwargs = materialize(dict(case.kwargs), probe)
+    after = materialize(case.post, probe) if case.post is not None else None
+    rng_before = torch.random.get_rng_state()
     start = time.perf_counter()
     try:
         with time_limit(timeout):
@@ -168,7 +180,7 @@ def run_case(fn: Callable[..., Any], case: Case, *, timeout: float | None = 10.0
             probe=probe,
         )
     seconds = time.perf_counter() - start
-    return Outcome(
+    outcome = Outcome(
         status="returned",
         value=value,
         seconds=seconds,
@@ -176,4 +188,31 @@ def run_case(fn: Callable[..., Any], case: Case, *, timeout: float | None = 10.0
         kwargs_after=snapshot(kwargs),
         probe=probe,
         shares_input_memory=_shares_memory(value, (args, kwargs)),
+        global_rng_changed=not torch.equal(rng_before, torch.random.get_rng_state()),
     )
+    if after is not None:
+        _run_after(after, outcome, args, kwargs, timeout)
+    if outcome.status == "returned":
+        for override in case.reruns:
+            again = Case(case.label, case.args, {**case.kwargs, **override}, post=case.post)
+            outcome.reruns.append(run_case(fn, again, timeout=timeout))
+    return outcome
+
+
+def _run_after(after: Callable[..., Any], outcome: Outcome, args: Any, kwargs: Any,
+               timeout: float | None) -> None:
+    """Run a case's after-call probe; it may run student code (e.g. a custom backward).
+
+    What it raises is recorded as `probe["post_error"]`; running past the time bound turns
+    the outcome into a timeout.
+    """
+    start = time.perf_counter()
+    try:
+        with time_limit(timeout):
+            after(outcome.value, args, kwargs)
+    except CallTimeout:
+        outcome.status = "timeout"
+        outcome.error_message = f"no result after {timeout:g} s (after the call returned)"
+    except (Exception, SystemExit, KeyboardInterrupt, GeneratorExit) as exc:
+        outcome.probe["post_error"] = f"{type(exc).__name__}: {exc}"
+    outcome.seconds += time.perf_counter() - start

@@ -4,6 +4,11 @@
 stages in this process (as nbgrader expects today); the sandboxed grader runs the same
 stages split across processes, through :func:`cases` , :func:`autograder.checks.call.run_case`
 and :func:`judge`.
+
+Graded values (quiz letters, the key-term dict) are registered with `kind="value"` and
+checked with `check_answer(name, value, part=None)` (or `check_function`, which accepts
+them too): the call stage then runs :func:`~autograder.checks.call.value_call` of the value, a function without
+arguments that returns it, so values go through the same three stages as functions.
 """
 
 from __future__ import annotations
@@ -11,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .call import run_case
-from .types import Case, FunctionChecks, Outcome, Part
+from .call import run_case, value_call
+from .types import Case, FunctionChecks, ItemKind, Outcome, Part
 
 REGISTRY: dict[str, FunctionChecks] = {}
 
@@ -27,12 +32,17 @@ def register(checks: FunctionChecks) -> FunctionChecks:
     return checks
 
 
-def make_checks(name: str, parts: list[Part], *, timeout: float = 10.0) -> FunctionChecks:
-    """Build and register a :class:`FunctionChecks` from a list of parts (graded in order)."""
+def make_checks(name: str, parts: list[Part], *, timeout: float = 10.0,
+                kind: ItemKind = "function") -> FunctionChecks:
+    """Build and register a :class:`FunctionChecks` from a list of parts (graded in order).
+
+    `kind="value"` registers a graded value (e.g. a quiz letter) instead of a function.
+    """
     names = [p.name for p in parts]
     if len(set(names)) != len(names):
         raise RuntimeError(f"duplicate part names for {name!r}: {names}")
-    return register(FunctionChecks(name=name, parts={p.name: p for p in parts}, timeout=timeout))
+    return register(FunctionChecks(name=name, parts={p.name: p for p in parts}, timeout=timeout,
+                                   kind=kind))
 
 
 def _lookup(name: str) -> FunctionChecks:
@@ -89,7 +99,9 @@ def check_function(name: str, fn: Any, part: str | None = None) -> None:
     selected = list(checks.parts) if part is None else [get_part(name, part).name]
     if fn is None:
         raise AssertionError(f"`{name}` is not defined: run the cell that defines it")
-    if not callable(fn):
+    if checks.kind == "value":
+        fn = value_call(fn)
+    elif not callable(fn):
         raise AssertionError(
             f"`{name}` should be a function, but it is {type(fn).__name__}: "
             "did you overwrite it with a value?"
@@ -103,6 +115,17 @@ def check_function(name: str, fn: Any, part: str | None = None) -> None:
             if message:
                 raise AssertionError(f"{_header(name, p, i, len(case_list), case)}\n{message}")
     return None
+
+
+def check_answer(name: str, value: Any, part: str | None = None) -> None:
+    """Grade `value` as the student's answer `name` (a value item, e.g. "answer_q1").
+
+    Same contract as :func:`check_function`: None when the selected parts pass, else
+    AssertionError with feedback.
+    """
+    if _lookup(name).kind != "value":
+        raise KeyError(f"{name!r} is a graded function; use check_function")
+    check_function(name, value, part)
 
 
 def function_runner(name: str) -> Callable[[Any], None]:

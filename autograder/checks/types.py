@@ -38,12 +38,27 @@ class Case:
 
     `label` says in words what the case is (it appears in feedback); `hint` is a case-specific
     hint added to the feedback when the case fails.
+
+    `post` (optional) is a recipe for an after-call probe: a builder registered with
+    `probe=True` that returns a callable `after(value, args, kwargs)`. The call stage runs it
+    right after the student's function returns, on the returned value and the live inputs,
+    and it records plain data into the probe (for example the gradient that flows back to an
+    input through the returned tensor). It runs next to student code, so it lives with the
+    builders, never in the verdicts.
+
+    `reruns` (optional) asks the call stage to call the function again after it returned, once
+    per entry, on freshly built copies of the same inputs with the entry's keyword arguments
+    replaced (e.g. ``({}, {"seed": 1})``: once more as is, once with another seed). Their
+    outcomes are in `Outcome.reruns`, for properties across calls such as "the same seed gives
+    the same result".
     """
 
     label: str
     args: tuple[Any, ...] = ()
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     hint: str = ""
+    post: Build | None = None
+    reruns: tuple[Mapping[str, Any], ...] = ()
 
 
 Status = Literal["returned", "raised", "timeout"]
@@ -56,7 +71,9 @@ class Outcome:
     `args_after`/`kwargs_after` are snapshots of the inputs after the call (for the
     no-mutation checks); `probe` holds what instrumented inputs recorded (for example every
     call of a spy `train_fn`); `shares_input_memory` says whether a returned tensor shares
-    storage with an input tensor.
+    storage with an input tensor; `global_rng_changed` whether the call drew from torch's
+    global random generator (functions given a `generator` must draw only from it);
+    `reruns` the outcomes of the case's `reruns`, in order.
     """
 
     status: Status
@@ -69,6 +86,8 @@ class Outcome:
     kwargs_after: Mapping[str, Any] = field(default_factory=dict)
     probe: dict[str, Any] = field(default_factory=dict)
     shares_input_memory: bool = False
+    global_rng_changed: bool = False
+    reruns: list[Outcome] = field(default_factory=list)
 
     def raised(self, exc_name: str) -> bool:
         """True if the call raised `exc_name` or a subclass of it."""
@@ -92,10 +111,19 @@ class Part:
     hint: str = ""
 
 
+ItemKind = Literal["function", "value"]
+
+
 @dataclass
 class FunctionChecks:
-    """All hidden checks of one graded function, in the order the parts are graded."""
+    """All hidden checks of one graded item, in the order the parts are graded.
+
+    `kind` is "function" for a graded function (the usual case) or "value" for a graded
+    answer variable such as a quiz letter: the call stage then "calls" a function that returns
+    the student's value, so a value item goes through the same three stages.
+    """
 
     name: str
     parts: dict[str, Part]
     timeout: float = 10.0
+    kind: ItemKind = "function"
