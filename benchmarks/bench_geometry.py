@@ -1,0 +1,235 @@
+"""Benchmark the batched landscape-geometry reference solutions against plain loops.
+
+Times, on the notebook-02 model (``landscape_lab.make_mlp(hidden=(32, 32))`` at its seed-0
+initialisation, mean cross-entropy on ``landscape_lab.make_dataset()``'s training data through
+``landscape_lab.flat_loss_fn``):
+
+- ``hutchinson_trace`` with 100 Rademacher probes vs a straightforward per-probe loop of
+  double-backward Hessian-vector products (a fresh forward and two backward passes per probe);
+- ``top_eigenvalue`` with 100 power iterations vs the same power iteration calling a fresh
+  double-backward HVP per step;
+- ``loss_surface`` on a 41 x 41 grid vs a Python double loop of ``loss_fn`` calls.
+
+Every case runs in a fresh subprocess. Time: the median wall-clock seconds of ``--repeats``
+timed calls after one untimed warm-up call, and the median CPU seconds of the same calls
+(``time.process_time``, summed over all threads; steadier than wall time on a shared VM). Memory: the increase of the subprocess's peak
+resident set size (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) from just before the warm-up
+call to after the last timed call, i.e. the extra peak memory the method needed on top of the
+model and data (torch's CPU allocations count, unlike with tracemalloc). It is a coarse,
+page-granular high-water mark: 0 means "fits in memory that was already resident".
+
+Usage: ``python benchmarks/bench_geometry.py [--repeats 5] [--threads N]``.
+
+On small VMs whose virtual CPUs are shared, OpenMP's default spin-waiting can make torch's
+2-thread parallel regions stall for seconds; compare ``--threads 1`` or run with
+``OMP_WAIT_POLICY=PASSIVE`` in the environment (it is passed on to the subprocesses).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import torch
+
+NUM_PROBES = 100
+POWER_ITERS = 100
+GRID_POINTS = 41
+GRID_HALF_WIDTH = 1.0
+SEED = 0
+#: hutchinson and top-eigenvalue results of a method and its baseline must agree this closely.
+AGREEMENT_RTOL = 1e-4
+
+#: (case, baseline case or None, description)
+CASES = [
+    ("hutchinson_loop", None, f"per-probe double-backward loop, {NUM_PROBES} probes"),
+    ("hutchinson_trace", "hutchinson_loop", f"hutchinson_trace, {NUM_PROBES} probes"),
+    ("power_loop", None, f"power iteration, fresh HVP per step, {POWER_ITERS} iters"),
+    ("top_eigenvalue", "power_loop", f"top_eigenvalue, {POWER_ITERS} iters"),
+    ("surface_loop", None, f"Python double loop, {GRID_POINTS}x{GRID_POINTS} grid"),
+    ("loss_surface", "surface_loop", f"loss_surface, {GRID_POINTS}x{GRID_POINTS} grid"),
+]
+
+
+def _setup() -> dict:
+    """The notebook-02 model, its flat loss, theta, probes and plane directions."""
+    import landscape_lab
+
+    data = landscape_lab.make_dataset()
+    model = landscape_lab.make_mlp(hidden=(32, 32))
+    loss_fn = landscape_lab.flat_loss_fn(model, data.X_train, data.y_train)
+    theta = landscape_lab.flatten_params(landscape_lab.params_of(model))
+    generator = torch.Generator().manual_seed(SEED)
+    probes = (torch.randint(0, 2, (NUM_PROBES, theta.numel()), generator=generator) * 2 - 1).to(
+        theta.dtype
+    )
+    d1 = torch.randn(theta.shape, generator=generator, dtype=theta.dtype)
+    d2 = torch.randn(theta.shape, generator=generator, dtype=theta.dtype)
+    grid = torch.linspace(-GRID_HALF_WIDTH, GRID_HALF_WIDTH, GRID_POINTS, dtype=theta.dtype)
+    return {"loss_fn": loss_fn, "theta": theta, "probes": probes, "d1": d1, "d2": d2, "grid": grid}
+
+
+def _naive_hvp(loss_fn: Callable, theta: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """One Hessian-vector product from scratch: forward, backward, double backward."""
+    x = theta.detach().clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(loss_fn(x), x, create_graph=True)
+    (hv,) = torch.autograd.grad(grad, x, grad_outputs=v)
+    return hv
+
+
+def _make_call(case: str, s: dict) -> Callable[[], object]:
+    """The zero-argument callable that one timed run of `case` executes."""
+    from solutions import landscape_geometry as lg
+
+    loss_fn, theta, probes = s["loss_fn"], s["theta"], s["probes"]
+    d1, d2, grid = s["d1"], s["d2"], s["grid"]
+
+    def hutchinson_loop() -> float:
+        total = 0.0
+        for v in probes:
+            total += float(v @ _naive_hvp(loss_fn, theta, v))
+        return total / len(probes)
+
+    def power_loop() -> float:
+        generator = torch.Generator().manual_seed(SEED)
+        v = torch.randn(theta.shape, generator=generator, dtype=theta.dtype)
+        v = v / v.norm()
+        for _ in range(POWER_ITERS):
+            hv = _naive_hvp(loss_fn, theta, v)
+            v = hv / hv.norm()
+        return float(v @ _naive_hvp(loss_fn, theta, v))
+
+    def surface_loop() -> torch.Tensor:
+        Z = torch.empty(len(grid), len(grid))
+        with torch.no_grad():
+            for i, a in enumerate(grid.tolist()):
+                for j, b in enumerate(grid.tolist()):
+                    Z[i, j] = loss_fn(theta + a * d1 + b * d2)
+        return Z
+
+    calls: dict[str, Callable[[], object]] = {
+        "hutchinson_loop": hutchinson_loop,
+        "hutchinson_trace": lambda: lg.hutchinson_trace(loss_fn, theta, probes),
+        "power_loop": power_loop,
+        "top_eigenvalue": lambda: lg.top_eigenvalue(
+            loss_fn,
+            theta,
+            num_iters=POWER_ITERS,
+            generator=torch.Generator().manual_seed(SEED),
+        ),
+        "surface_loop": surface_loop,
+        "loss_surface": lambda: lg.loss_surface(loss_fn, theta, d1, d2, grid, grid),
+    }
+    return calls[case]
+
+
+def _run_case(case: str, repeats: int) -> dict:
+    """Time one case in this process (called in a fresh subprocess) and return the record."""
+    call = _make_call(case, _setup())
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    call()  # warm-up
+    times, cpu_times = [], []
+    result: object = None
+    for _ in range(repeats):
+        start, cpu_start = time.perf_counter(), time.process_time()
+        result = call()
+        times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - cpu_start)
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if isinstance(result, torch.Tensor):
+        summary = {"surface_sum": float(result.double().sum())}
+    else:
+        summary = {"value": float(result)}  # type: ignore[arg-type]
+    return {
+        "case": case,
+        "median_s": statistics.median(times),
+        "times_s": times,
+        "median_cpu_s": statistics.median(cpu_times),
+        "peak_rss_delta_mib": (rss_after - rss_before) / 1024,  # Linux reports KiB
+        **summary,
+    }
+
+
+def _agree(a: dict, b: dict) -> bool:
+    key = "value" if "value" in a else "surface_sum"
+    return abs(a[key] - b[key]) <= AGREEMENT_RTOL * max(abs(b[key]), 1.0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per case (default 5)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch intra-op threads in each case (default: torch's default)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the raw records as JSON")
+    parser.add_argument("--case", help=argparse.SUPPRESS)  # internal: run one case, print JSON
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    if args.threads is not None and args.threads < 1:
+        parser.error("--threads must be at least 1")
+    if args.case:
+        if args.threads is not None:
+            torch.set_num_threads(args.threads)
+        print(json.dumps(_run_case(args.case, args.repeats)))
+        return 0
+
+    records: dict[str, dict] = {}
+    for case, _, _ in CASES:
+        command = [sys.executable, __file__, "--case", case, "--repeats", str(args.repeats)]
+        if args.threads is not None:
+            command += ["--threads", str(args.threads)]
+        proc = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        records[case] = json.loads(proc.stdout.strip().splitlines()[-1])
+    if args.json:
+        print(json.dumps(records, indent=2))
+        return 0
+
+    threads = args.threads if args.threads is not None else torch.get_num_threads()
+    wait_policy = os.environ.get("OMP_WAIT_POLICY", "unset")
+    print(
+        f"torch {torch.__version__}, {threads} threads, OMP_WAIT_POLICY={wait_policy}, "
+        f"median of {args.repeats} runs; memory = peak RSS increase in a fresh subprocess"
+    )
+    header = (
+        f"{'case':<18} {'what':<46} {'median s':>9} {'speedup':>8} {'cpu s':>7} "
+        f"{'cpu speedup':>11} {'peak MiB':>9}  agrees"
+    )
+    print(header)
+    print("-" * len(header))
+    ok = True
+    for case, baseline, description in CASES:
+        rec = records[case]
+        speedup = cpu_speedup = agrees = ""
+        if baseline is not None:
+            base = records[baseline]
+            speedup = f"{base['median_s'] / rec['median_s']:.1f}x"
+            cpu_speedup = f"{base['median_cpu_s'] / rec['median_cpu_s']:.1f}x"
+            agreed = _agree(rec, base)
+            ok = ok and agreed
+            agrees = "yes" if agreed else "NO"
+        print(
+            f"{case:<18} {description:<46} {rec['median_s']:>9.4f} {speedup:>8} "
+            f"{rec['median_cpu_s']:>7.4f} {cpu_speedup:>11} {rec['peak_rss_delta_mib']:>9.1f}  "
+            f"{agrees}"
+        )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
