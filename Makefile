@@ -24,7 +24,7 @@ selfcheck: install
 ## The whole test suite (what CI runs): lint, then pytest on 2 workers.
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --durations=15
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
 lint: install
 	$(BIN)/ruff check .

@@ -15,7 +15,7 @@ c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 # The helper module ships beside the notebooks and is restored from the release at grading.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.egg-info"]
 
 # Execution limits: a notebook's solution runs in at most 60 s on 2 cores; a cell may take
 # longer on a slow student laptop, but never forever.
@@ -24,7 +24,17 @@ c.Execute.timeout = 300
 c.Execute.interrupt_on_timeout = True
 c.Execute.kernel_name = "python3"
 
-# Students must not see the hidden tests in generated feedback (nbgrader issue #917).
+# Students must not see the hidden tests in generated feedback (nbgrader issue #917 shows them
+# by default): feedback replaces each hidden-test region by a one-line comment and keeps only
+# the failure message. This also makes formgrader's feedback button safe.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "autograder.pipeline.feedback.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
 c.ClearHiddenTests.enforce_metadata = True
+# A test cell the student deleted is restored from the gradebook and graded (not left for
+# manual grading).
+c.OverwriteCells.add_missing_cells = True
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

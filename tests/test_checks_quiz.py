@@ -104,8 +104,9 @@ def test_a_wrong_letter_fails_only_the_key_and_does_not_reveal_it(name):
     assert not re.search(rf"['\"]{right}['\"]|\b{right}\)", message), message
 
 
-def test_undefined_answer_is_reported():
-    with pytest.raises(AssertionError, match="not defined"):
+def test_unanswered_answer_is_reported():
+    """The released stub leaves the answer as None: the feedback says to replace it."""
+    with pytest.raises(AssertionError, match="still None: replace None with your answer"):
         check_answer("answer_q2", None)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import io
 import signal
 import threading
 import time
@@ -157,7 +158,9 @@ def run_case(fn: Callable[..., Any], case: Case, *, timeout: float | None = 10.0
     rng_before = torch.random.get_rng_state()
     start = time.perf_counter()
     try:
-        with time_limit(timeout):
+        with time_limit(timeout), contextlib.redirect_stderr(io.StringIO()):
+            # nbgrader fails a test cell that writes to stderr: what the student's code
+            # prints there during a check is discarded.
             value = fn(*args, **kwargs)
     except CallTimeout:
         return Outcome(

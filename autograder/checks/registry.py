@@ -13,6 +13,7 @@ arguments that returns it, so values go through the same three stages as functio
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -98,6 +99,10 @@ def check_function(name: str, fn: Any, part: str | None = None) -> None:
     checks = _lookup(name)
     selected = list(checks.parts) if part is None else [get_part(name, part).name]
     if fn is None:
+        if checks.kind == "value":
+            raise AssertionError(
+                f"`{name}` is still None: replace None with your answer and run its cell"
+            )
         raise AssertionError(f"`{name}` is not defined: run the cell that defines it")
     if checks.kind == "value":
         fn = value_call(fn)
@@ -106,14 +111,20 @@ def check_function(name: str, fn: Any, part: str | None = None) -> None:
             f"`{name}` should be a function, but it is {type(fn).__name__}: "
             "did you overwrite it with a value?"
         )
-    for part_name in selected:
-        p = checks.parts[part_name]
-        case_list = p.make_cases()
-        for i, case in enumerate(case_list, start=1):
-            outcome = run_case(fn, case, timeout=checks.timeout)
-            message = p.verdict(case, outcome)
-            if message:
-                raise AssertionError(f"{_header(name, p, i, len(case_list), case)}\n{message}")
+    # nbgrader scores a test cell 0 if it writes anything to stderr: a harmless warning from
+    # torch or from the student's code must not cost points, so warnings are silenced here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for part_name in selected:
+            p = checks.parts[part_name]
+            case_list = p.make_cases()
+            for i, case in enumerate(case_list, start=1):
+                outcome = run_case(fn, case, timeout=checks.timeout)
+                message = p.verdict(case, outcome)
+                if message:
+                    raise AssertionError(
+                        f"{_header(name, p, i, len(case_list), case)}\n{message}"
+                    )
     return None
 
 
