@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 
 import solutions
+from solutions import quiz
 from autograder.checks import REGISTRY, check_function, parts
 
 
@@ -69,6 +70,15 @@ def worked_examples() -> list[Fact]:
     return facts
 
 
+def reference_item(name: str) -> object:
+    """The reference for a graded item: a function of `solutions`, or a quiz answer value."""
+    if REGISTRY[name].kind == "value":
+        if name == "key_terms":
+            return dict(quiz.KEY_TERMS)
+        return quiz.QUIZ_ANSWERS[name]
+    return getattr(solutions, name)
+
+
 @dataclass(frozen=True)
 class RegistryRow:
     name: str
@@ -81,14 +91,19 @@ class RegistryRow:
 def registry_rows(progress: Callable[[str], None] | None = None) -> list[RegistryRow]:
     """For every graded function: the reference passes every part, the stub fails every part."""
 
-    def stub(*args: object, **kwargs: object) -> object:
+    def stub_function(*args: object, **kwargs: object) -> object:
         raise NotImplementedError()
 
     rows = []
     for name in REGISTRY:
         if progress:
             progress(name)
-        reference = getattr(solutions, name)
+        reference = reference_item(name)
+        # The released stub of a function raises NotImplementedError; of an answer, it is None
+        # (a quiz letter) or the descriptions mapped to None (the key-term matching).
+        stub: object = stub_function
+        if REGISTRY[name].kind == "value":
+            stub = None if not isinstance(reference, dict) else dict.fromkeys(reference)
         detail = ""
         ref_ok = True
         stub_rejected = True

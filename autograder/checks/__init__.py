@@ -33,11 +33,7 @@ _CHECK_MODULES = (
 )
 
 for _module in _CHECK_MODULES:
-    try:
-        importlib.import_module(_module)
-    except ModuleNotFoundError as _exc:  # a notebook's checks not written yet
-        if _exc.name != _module:
-            raise
+    importlib.import_module(_module)
 
 __all__ = [
     "REGISTRY",

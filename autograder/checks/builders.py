@@ -49,11 +49,7 @@ def get_builder(kind: str) -> BuilderFn:
     if not _extras_loaded:
         _extras_loaded = True
         for module in _EXTRA_BUILDER_MODULES:
-            try:
-                importlib.import_module(module)
-            except ModuleNotFoundError as exc:
-                if exc.name != module:
-                    raise
+            importlib.import_module(module)
     try:
         return BUILDERS[kind]
     except KeyError:
