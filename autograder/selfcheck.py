@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import torch
 
 import solutions
-from solutions import quiz
 from autograder.checks import REGISTRY, check_function, parts
+from solutions import quiz
 
 
 @dataclass(frozen=True)
