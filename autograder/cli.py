@@ -1,10 +1,66 @@
-"""The `autograder` command: a thin argparse layer over plain `main(*, ...)` functions."""
+"""The `autograder` command: a thin argparse layer over plain `main(*, ...)` functions.
+
+One subcommand per verb; each calls ``autograder.pipeline.<verb>.main`` (``selfcheck``:
+``autograder.selfcheck.main``) with keyword arguments only. Every course verb works on an
+nbgrader course directory given by ``--course-dir`` (default: the current directory).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+
+MIB = 1024 * 1024
+KIB = 1024
+
+DESCRIPTION = """\
+Course tools for assignment `landscapes` (subject 25-05: mode connectivity, loss
+landscapes, lottery tickets), on top of nbgrader.
+
+The term in commands (run in the course directory, or pass --course-dir):
+  autograder build                 check the source notebooks, generate the release, leak check
+  autograder validate              solutions score full marks, stubs zero, each notebook in time
+  nbgrader release_assignment landscapes     (publish the release to the exchange)
+  autograder collect               collect submissions (nbgrader exchange, or --from-zip FILE)
+  autograder grade                 grade new submissions in parallel; feedback; export
+  (manual grading in formgrader: the Formgrader tab of JupyterLab in the course dir)
+  autograder feedback              regenerate the feedback pages after manual grading
+  autograder export                grades.csv, JSON records, Gradescope results
+  autograder report                pass rates per item, score histogram, slowest submissions
+  autograder demo                  the whole pipeline on example submissions, in a temp dir
+"""
+
+
+def _course_dir_parent() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--course-dir",
+        metavar="DIR",
+        default=os.getcwd(),
+        help="the nbgrader course directory (nbgrader_config.py, source/, the release, "
+        "gradebook.db, submitted/ ...); default: the current directory",
+    )
+    return parent
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands (each one line into the pipeline)
 
 
 def _cmd_selfcheck(args: argparse.Namespace) -> int:
@@ -13,26 +69,344 @@ def _cmd_selfcheck(args: argparse.Namespace) -> int:
     return selfcheck.main(verbose=not args.quiet)
 
 
+def _cmd_build(args: argparse.Namespace) -> int:
+    from autograder.pipeline import build
+
+    return build.main(course_dir=args.course_dir, check_only=args.check_only)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from autograder.pipeline import validate
+
+    return validate.main(
+        course_dir=args.course_dir,
+        budget_seconds=args.budget,
+        timeout=args.timeout,
+        workers=args.workers,
+        keep=args.keep,
+    )
+
+
+def _cmd_collect(args: argparse.Namespace) -> int:
+    from autograder.pipeline import collect
+
+    return collect.main(
+        course_dir=args.course_dir,
+        source=args.source,
+        zip_file=args.from_zip,
+        exchange=args.exchange,
+        patterns=args.pattern or (),
+    )
+
+
+def _limits(args: argparse.Namespace):
+    from autograder.pipeline.limits import Limits
+
+    defaults = Limits()
+    return Limits(
+        wall_seconds=args.timeout if args.timeout is not None else defaults.wall_seconds,
+        memory_bytes=(
+            defaults.memory_bytes
+            if args.memory is None
+            else None
+            if args.memory == 0
+            else int(args.memory * MIB)
+        ),
+        output_bytes=(
+            defaults.output_bytes if args.max_output is None else int(args.max_output * KIB)
+        ),
+    )
+
+
+def _cmd_grade(args: argparse.Namespace) -> int:
+    from autograder.pipeline import grade, report
+
+    records = grade.main(
+        course_dir=args.course_dir,
+        students=args.students or None,
+        regrade=args.regrade,
+        workers=args.workers,
+        limits=_limits(args),
+        progress=not args.no_progress,
+        feedback=not args.no_feedback,
+        export=not args.no_export,
+    )
+    if not records:
+        print(
+            "nothing to grade: every submission is graded already (use --regrade, or name "
+            "the students)"
+        )
+        return 0
+    for line in report.grade_table(records):
+        print(line)
+    errors = [r for r in records if r.status == "error"]
+    for r in errors:
+        print(f"error: {r.student}: {'; '.join(r.reasons)}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _cmd_feedback(args: argparse.Namespace) -> int:
+    from autograder.pipeline import feedback
+
+    return feedback.main(course_dir=args.course_dir, students=args.students or None)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from autograder.pipeline import export
+
+    return export.main(course_dir=args.course_dir)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from autograder.pipeline import report
+
+    return report.main(course_dir=args.course_dir)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from autograder.pipeline import demo
+
+    return demo.main(
+        course_dir=args.course_dir,
+        workdir=args.workdir,
+        timeout=args.timeout,
+        workers=args.workers,
+        progress=not args.no_progress,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autograder",
-        description=(
-            "Course tools for assignment `landscapes` (subject 25-05: mode connectivity, "
-            "loss landscapes, lottery tickets)."
-        ),
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    p = sub.add_parser(
+    course = _course_dir_parent()
+
+    def add(name: str, help_text: str, description: str, func, *, with_course: bool = True):
+        p = sub.add_parser(
+            name, help=help_text, description=description, parents=[course] if with_course else []
+        )
+        p.set_defaults(func=func)
+        return p
+
+    p = add(
         "selfcheck",
-        help="verify the reference solutions and hidden checks",
-        description=(
-            "Recompute the course text's worked examples with the reference solutions and "
-            "confirm that every hidden check accepts the reference and rejects the stub. "
-            "Exits non-zero on any problem."
-        ),
+        "verify the reference solutions and hidden checks",
+        "Recompute the course text's worked examples with the reference solutions and "
+        "confirm that every hidden check accepts the reference and rejects the stub. "
+        "Exits non-zero on any problem.",
+        _cmd_selfcheck,
+        with_course=False,
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress line")
-    p.set_defaults(func=_cmd_selfcheck)
+
+    p = add(
+        "build",
+        "check the source notebooks, generate the release, check it for leaks",
+        "Check every source notebook (nbgrader metadata, unique grade and cell ids, "
+        "points on grade cells, hidden-test markers, and that every check_function/"
+        "check_answer call names a registered check and part): a problem is reported "
+        "with its notebook and cell. Then run `nbgrader generate_assignment landscapes "
+        "--force` (registering the assignment in the gradebook), put landscape_lab.py "
+        "beside the release, and check every released file for leaks (solution or hidden-"
+        "test markers or lines, check calls, model answers, imports of `solutions` or "
+        "`autograder`). Exits non-zero on any problem.",
+        _cmd_build,
+    )
+    p.add_argument(
+        "--check-only",
+        action="store_true",
+        help="only check the source notebooks; do not generate the release",
+    )
+
+    p = add(
+        "validate",
+        "grade the solutions and the stubs: full marks, zero, in time",
+        "In a temporary copy of the course, grade two submissions with the grading "
+        "pipeline: the release with every answer taken from the source, and the release "
+        "as it is. Prints per notebook the autograded score of both and the solution's "
+        "execution time; exits non-zero if a solution loses a point, a stub earns one, or "
+        "a notebook takes longer than the budget.",
+        _cmd_validate,
+    )
+    p.add_argument(
+        "--budget",
+        type=_positive_float,
+        default=60.0,
+        metavar="S",
+        help="time budget per solution notebook in seconds (default: 60)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=None,
+        metavar="S",
+        help="wall limit per notebook (default: twice the budget, at least 120 s)",
+    )
+    p.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=2,
+        metavar="N",
+        help="submissions graded in parallel (default: 2)",
+    )
+    p.add_argument("--keep", action="store_true", help="keep the temporary course dir")
+
+    p = add(
+        "collect",
+        "collect submissions from the nbgrader exchange or an LMS zip",
+        "Put submissions into submitted/<student>/landscapes/. --from exchange (default) "
+        "runs `nbgrader collect --update`. --from-zip FILE reads a zip downloaded from an "
+        "LMS: file names like landscapes_jdoe_attempt_2026-11-20-13-05-12_01_mode_"
+        "connectivity.ipynb (Blackboard) or jdoe_12345_67890_01_mode_connectivity.ipynb "
+        "(Canvas); notebook names are matched to the release ignoring case, spaces and "
+        "re-upload suffixes; of several versions the latest is kept; the files go through "
+        "`nbgrader zip_collect`. Every file not collected is listed with the reason.",
+        _cmd_collect,
+    )
+    p.add_argument(
+        "--from",
+        dest="source",
+        choices=["exchange"],
+        default="exchange",
+        help="collect from the nbgrader exchange (the default)",
+    )
+    p.add_argument(
+        "--from-zip",
+        metavar="FILE",
+        default=None,
+        help="collect from a zip file downloaded from an LMS instead",
+    )
+    p.add_argument(
+        "--exchange",
+        metavar="DIR",
+        default=None,
+        help="the exchange directory (default: Exchange.root of the nbgrader config)",
+    )
+    p.add_argument(
+        "--pattern",
+        metavar="REGEX",
+        action="append",
+        help="an extra file-name pattern for --from-zip, tried first: a regular "
+        "expression with the named groups student_id and file_id (and optionally "
+        "timestamp, YYYY-MM-DD-HH-MM-SS); may be repeated",
+    )
+
+    p = add(
+        "grade",
+        "grade submissions in parallel, then feedback and export",
+        "Grade every submission in submitted/ not graded yet (all of them with --regrade, "
+        "or the STUDENTs named), each in its own process with wall-time, memory and output "
+        "limits, in parallel; import the results into the gradebook (formgrader sees them); "
+        "then generate feedback (without the hidden tests' code) and export the grades. "
+        "Prints the grade table; exits non-zero if a submission could not be graded.",
+        _cmd_grade,
+    )
+    p.add_argument("students", nargs="*", metavar="STUDENT", help="student ids to grade")
+    p.add_argument(
+        "--regrade",
+        action="store_true",
+        help="without STUDENTs: grade submissions that were graded before too",
+    )
+    p.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="submissions graded in parallel (default: the number of CPU cores)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=None,
+        metavar="S",
+        help="wall-time limit per notebook in seconds (default: 300)",
+    )
+    p.add_argument(
+        "--memory",
+        type=float,
+        default=None,
+        metavar="MB",
+        help="memory limit per notebook in MiB (default: 4096; 0: no limit)",
+    )
+    p.add_argument(
+        "--max-output",
+        type=_positive_float,
+        default=None,
+        metavar="KB",
+        help="output limit per cell in KiB (default: 1024)",
+    )
+    p.add_argument("--no-feedback", action="store_true", help="do not generate feedback")
+    p.add_argument("--no-export", action="store_true", help="do not export grades")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    p = add(
+        "feedback",
+        "generate feedback pages (hidden tests' code never shown)",
+        "Run `nbgrader generate_feedback` for the STUDENTs named (default: every graded "
+        "student), with the hidden tests' code replaced by one comment line and their "
+        "tracebacks reduced to the feedback message; every page is checked afterwards. "
+        "Run it again after manual grading in formgrader; then `nbgrader "
+        "release_feedback landscapes` hands the pages out through the exchange.",
+        _cmd_feedback,
+    )
+    p.add_argument("students", nargs="*", metavar="STUDENT", help="student ids")
+
+    add(
+        "export",
+        "write grades.csv, JSON records and Gradescope results",
+        "Write exports/grades.csv (one row per student: every graded item in notebook order, "
+        "the notebook totals, the total), exports/records/<student>.json and exports/"
+        "gradescope/<student>/results.json. Manual grades and overrides made in formgrader "
+        "are included.",
+        _cmd_export,
+    )
+
+    add(
+        "report",
+        "per-item pass rates, score distribution, slowest submissions",
+        "Print the grade table, the pass rate of every graded item, the score distribution "
+        "and the slowest submissions; write reports/report.png and reports/report.html.",
+        _cmd_report,
+    )
+
+    p = add(
+        "demo",
+        "the whole pipeline on built-in example submissions, in a temp dir",
+        "Copy the course's config and source into a new course dir, build the release, "
+        "write five example submissions (reference, blank, partial, timeout: a function "
+        "that never returns, corrupted: a notebook that is not valid JSON), grade them, "
+        "generate feedback, export and report; print the grade table and where the "
+        "report is. The course dir given is only read.",
+        _cmd_demo,
+    )
+    p.add_argument(
+        "--workdir",
+        metavar="DIR",
+        default=None,
+        help="where to create the demo course (new or empty; default: a new temporary dir, kept)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=120.0,
+        metavar="S",
+        help="wall-time limit per notebook (default: 120)",
+    )
+    p.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="submissions graded in parallel (default: the number of CPU cores)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
 
@@ -42,7 +416,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return int(args.func(args))
+    from autograder.pipeline.course import PipelineError
+
+    try:
+        return int(args.func(args))
+    except PipelineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if type(exc).__name__ == "GradingError":  # autograder.pipeline.grade
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,234 @@
+"""An nbgrader course directory as the instructor verbs see it, and the `nbgrader` command.
+
+Every verb works on a course dir: `nbgrader_config.py`, `source/<assignment>/`, the release
+dir (``CourseDirectory.release_directory``, "assignments" in this course), `gradebook.db`,
+`submitted/`, `autograded/`, `feedback/`. The folder names are read from the course's own
+`nbgrader_config.py`, so a course that renames them keeps working.
+
+nbgrader runs `alembic` from PATH when it opens a gradebook, and kernels must use this
+Python: every nbgrader subprocess gets this interpreter's `bin/` first on PATH.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ASSIGNMENT = "landscapes"
+"""The nbgrader assignment id of this course."""
+
+CONFIG_NAME = "nbgrader_config.py"
+
+NBGRADER_TIMEOUT = 3600.0
+"""Seconds an nbgrader subprocess may run before it is stopped (a safety net only)."""
+
+IGNORED_PATTERNS = ("*.egg-info", "__pycache__", "*.pyc", ".ipynb_checkpoints")
+"""Files that never belong to a release: build and editor debris (the editable install
+leaves `*.egg-info` beside landscape_lab.py)."""
+
+
+class PipelineError(RuntimeError):
+    """A problem the instructor must fix; the message says what and where."""
+
+
+@dataclass(frozen=True)
+class Course:
+    """The folders of one assignment of an nbgrader course directory (absolute paths)."""
+
+    root: Path
+    assignment: str
+    course_id: str
+    source_dir: Path
+    release_dir: Path
+    submitted_root: Path
+    autograded_root: Path
+    feedback_root: Path
+    db_url: str
+    ignore: tuple[str, ...]
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.root / "exports"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    def submitted_dir(self, student: str) -> Path:
+        return self.submitted_root / student / self.assignment
+
+    def autograded_dir(self, student: str) -> Path:
+        return self.autograded_root / student / self.assignment
+
+    def feedback_dir(self, student: str) -> Path:
+        return self.feedback_root / student / self.assignment
+
+    def source_notebooks(self) -> list[Path]:
+        """The instructor notebooks, in name order (the order nbgrader uses)."""
+        return sorted(self.source_dir.glob("*.ipynb"))
+
+    def release_notebooks(self) -> list[Path]:
+        return sorted(self.release_dir.glob("*.ipynb"))
+
+    def notebook_names(self) -> list[str]:
+        """Notebook names without `.ipynb`: the release's, or the source's before a build."""
+        notebooks = self.release_notebooks() or self.source_notebooks()
+        return [p.stem for p in notebooks]
+
+    def students_submitted(self) -> list[str]:
+        """Every student with a `submitted/<student>/<assignment>/` folder, sorted."""
+        if not self.submitted_root.is_dir():
+            return []
+        return sorted(
+            p.name for p in self.submitted_root.iterdir() if (p / self.assignment).is_dir()
+        )
+
+    def students_autograded(self) -> list[str]:
+        if not self.autograded_root.is_dir():
+            return []
+        return sorted(
+            p.name for p in self.autograded_root.iterdir() if (p / self.assignment).is_dir()
+        )
+
+
+def open_course(course_dir: str | os.PathLike[str], assignment: str = ASSIGNMENT) -> Course:
+    """Read `<course_dir>/nbgrader_config.py` and return the assignment's folders.
+
+    Raises PipelineError if `course_dir` has no nbgrader_config.py.
+    """
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    root = Path(course_dir).resolve()
+    if not (root / CONFIG_NAME).is_file():
+        raise PipelineError(
+            f"{root} is not an nbgrader course directory: it has no {CONFIG_NAME} "
+            "(pass --course-dir)"
+        )
+    config = PyFileConfigLoader(CONFIG_NAME, path=str(root)).load_config()
+    coursedir = CourseDirectory(config=config)
+    coursedir.root = str(root)
+
+    def folder(name: str, student: str) -> Path:
+        return Path(coursedir.format_path(name, student, assignment)).resolve()
+
+    return Course(
+        root=root,
+        assignment=assignment,
+        course_id=coursedir.course_id,
+        source_dir=folder(coursedir.source_directory, "."),
+        release_dir=folder(coursedir.release_directory, "."),
+        submitted_root=(root / coursedir.submitted_directory).resolve(),
+        autograded_root=(root / coursedir.autograded_directory).resolve(),
+        feedback_root=(root / coursedir.feedback_directory).resolve(),
+        db_url=coursedir.db_url,
+        ignore=tuple(coursedir.ignore),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The nbgrader command
+
+
+def venv_bin() -> Path:
+    """The `bin/` of this Python (nbgrader, alembic, jupyter)."""
+    return Path(sys.executable).parent
+
+
+def nbgrader_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment with this Python's `bin/` first on PATH."""
+    env = dict(os.environ)
+    env["PATH"] = str(venv_bin()) + os.pathsep + env.get("PATH", "")
+    env.setdefault("OMP_NUM_THREADS", "1")
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.update(extra or {})
+    return env
+
+
+def nbgrader_command() -> list[str]:
+    exe = venv_bin() / "nbgrader"
+    if exe.exists():
+        return [str(exe)]
+    return [sys.executable, "-m", "nbgrader"]  # pragma: no cover - no console script
+
+
+def config_list(name: str, values: Sequence[str]) -> str:
+    """A command-line option setting the list trait `name` (e.g. "Class.trait") to `values`."""
+    return f"--{name}=" + repr([str(v) for v in values])
+
+
+def run_nbgrader(
+    course_dir: str | os.PathLike[str],
+    *args: str,
+    timeout: float = NBGRADER_TIMEOUT,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+) -> subprocess.CompletedProcess[str]:
+    """Run `nbgrader *args` with `course_dir` as the working directory.
+
+    Raises PipelineError (carrying nbgrader's output) when `check` and the command fails,
+    which includes an exit code 0 with an ``| ERROR]`` log line (nbgrader reports some
+    per-notebook failures that way).
+    """
+    cmd = [*nbgrader_command(), *args]
+    try:
+        proc = subprocess.run(
+            cmd,
+            cwd=str(course_dir),
+            env=nbgrader_env(env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise PipelineError(
+            f"`nbgrader {' '.join(args)}` did not finish within {timeout:.0f} s"
+        ) from exc
+    if check and (proc.returncode != 0 or "| ERROR]" in proc.stderr):
+        raise PipelineError(
+            f"`nbgrader {' '.join(args)}` failed (exit {proc.returncode}) in {course_dir}\n"
+            f"{_tail(proc.stdout)}{_tail(proc.stderr)}"
+        )
+    return proc
+
+
+def _tail(text: str, limit: int = 4000) -> str:
+    text = text.strip()
+    if not text:
+        return ""
+    return ("..." + text[-limit:] if len(text) > limit else text) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Temporary course copies (validate, demo, tests)
+
+
+def copy_course(course: Course, dest: str | os.PathLike[str], *, release: bool = True) -> Course:
+    """A new course dir at `dest` with `course`'s config, source and (optionally) release.
+
+    Generated state (gradebook, submissions, grades) is not copied.
+    """
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(course.root / CONFIG_NAME, dest / CONFIG_NAME)
+    ignore = shutil.ignore_patterns(*IGNORED_PATTERNS)
+    shutil.copytree(
+        course.source_dir,
+        dest / course.source_dir.relative_to(course.root),
+        ignore=ignore,
+        dirs_exist_ok=True,
+    )
+    if release and course.release_dir.is_dir():
+        shutil.copytree(
+            course.release_dir,
+            dest / course.release_dir.relative_to(course.root),
+            ignore=ignore,
+            dirs_exist_ok=True,
+        )
+    return open_course(dest, course.assignment)

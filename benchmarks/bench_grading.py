@@ -1,0 +1,223 @@
+"""Benchmark `autograder grade` against plain serial `nbgrader autograde`.
+
+Builds a temporary nbgrader course, submits K copies of a realistic submission and grades
+them, each configuration in its own fresh copy of the course (same gradebook, same
+submissions), on this machine in this run:
+
+- ``nbgrader``: plain ``nbgrader autograde landscapes`` (serial: one kernel at a time, the
+  way nbgrader grades);
+- ``autograder xW``: :func:`autograder.pipeline.grade.main` with W workers (1, 2 and the
+  number of cores by default): isolated parallel execution under limits + serial import
+  into the gradebook through nbgrader's autograde with replayed execution.
+
+The submission is, with ``--source repo`` (the default when ``source/landscapes/`` has
+notebooks), every released notebook of the repository with each solution cell (code and
+written answers) filled in from the instructor's source notebook; with ``--source
+fixture``, the tiny test notebook ``tests/fixtures/pipeline/source/landscapes/01_tiny.ipynb``
+filled the same way.
+
+Prints wall seconds, seconds per submission and submissions per minute for each
+configuration, the throughput relative to plain nbgrader, and whether the targets hold
+(1 worker no slower than nbgrader; 2 workers at least 1.6x its throughput), and checks
+that every configuration gave every copy the same total score.
+
+Usage: ``python benchmarks/bench_grading.py [-k 6] [--source auto|repo|fixture]
+[--workers 1,2,N] [--keep]``. On a shared VM other load skews wall times; the numbers are
+from one run each (grading K copies is itself the repetition).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURE = REPO / "tests" / "fixtures" / "pipeline"
+ASSIGNMENT = "landscapes"
+TARGET_ONE_WORKER = 1.0  # 1 worker's throughput / nbgrader's, at least
+TARGET_TWO_WORKERS = 1.6  # 2 workers' throughput / nbgrader's, at least
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
+    env.setdefault("OMP_NUM_THREADS", "1")
+    return env
+
+
+def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(cmd, cwd=cwd, env=_env(), capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return done
+
+
+def build_course(root: Path, source: str) -> tuple[Path, list[Path]]:
+    """A course dir with the release generated; returns it and the submission notebooks."""
+    course = root / "base"
+    src = course / "source" / ASSIGNMENT
+    src.mkdir(parents=True)
+    if source == "repo":
+        shutil.copy(REPO / "nbgrader_config.py", course)
+        notebooks = sorted((REPO / "source" / ASSIGNMENT).glob("*.ipynb"))
+    else:
+        shutil.copy(FIXTURE / "nbgrader_config.py", course)
+        notebooks = sorted((FIXTURE / "source" / ASSIGNMENT).glob("*.ipynb"))
+    for nb in notebooks:
+        shutil.copy(nb, src)
+    shutil.copy(REPO / "source" / ASSIGNMENT / "landscape_lab.py", src)
+    _run([sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force"], course)
+    return course, notebooks
+
+
+def filled_release(course: Path, source_nb: Path) -> dict:
+    """The release notebook of `source_nb` with every solution cell (code and written
+    answers) taken from the source: what a student who solved everything submits."""
+    import nbformat
+
+    release = nbformat.read(course / "assignments" / ASSIGNMENT / source_nb.name, as_version=4)
+    solutions = {}
+    for cell in nbformat.read(source_nb, as_version=4).cells:
+        nbg = cell.metadata.get("nbgrader", {})
+        if nbg.get("solution"):
+            solutions[nbg["grade_id"]] = cell.source
+    for cell in release.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in solutions:
+            cell.source = solutions[gid]
+    return release
+
+
+def add_submissions(course: Path, notebooks: list[Path], k: int) -> list[str]:
+    import nbformat
+
+    filled = {nb.name: filled_release(course, nb) for nb in notebooks}
+    students = [f"student{i:02d}" for i in range(k)]
+    for student in students:
+        folder = course / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        for name, nb in filled.items():
+            nbformat.write(nb, folder / name)
+        (folder / "timestamp.txt").write_text("2026-11-20 13:05:12.000000 UTC")
+    return students
+
+
+def scores(course: Path, students: list[str]) -> dict[str, float]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        return {s: float(gb.find_submission(ASSIGNMENT, s).score) for s in students}
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its waited-for descendants (kernels included)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def bench_nbgrader(course: Path) -> tuple[float, float]:
+    t0, c0 = time.perf_counter(), _cpu()
+    _run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT], course)
+    return time.perf_counter() - t0, _cpu() - c0
+
+
+def bench_autograder(course: Path, workers: int) -> tuple[float, float]:
+    from autograder.pipeline.grade import main
+
+    t0, c0 = time.perf_counter(), _cpu()
+    records = main(course_dir=course, workers=workers, progress=False, feedback=False, export=False)
+    elapsed, cpu = time.perf_counter() - t0, _cpu() - c0
+    bad = [r.student for r in records if not r.imported]
+    if bad:
+        raise SystemExit(f"autograder x{workers}: not imported: {bad}")
+    return elapsed, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-k", type=int, default=6, help="copies of the submission (default 6)")
+    parser.add_argument("--source", choices=("auto", "repo", "fixture"), default="auto")
+    parser.add_argument(
+        "--workers", default="1,2,N", help="comma-separated worker counts; N = number of cores"
+    )
+    parser.add_argument("--no-nbgrader", action="store_true", help="skip plain nbgrader")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary courses")
+    args = parser.parse_args()
+
+    source = args.source
+    if source == "auto":
+        source = "repo" if list((REPO / "source" / ASSIGNMENT).glob("*.ipynb")) else "fixture"
+    cores = os.cpu_count() or 1
+    workers = []
+    for token in args.workers.split(","):
+        w = cores if token.strip().upper() == "N" else int(token)
+        if w not in workers:
+            workers.append(w)
+
+    root = Path(tempfile.mkdtemp(prefix="bench-grading-"))
+    try:
+        base, notebooks = build_course(root, source)
+        print(
+            f"submission: {source} ({', '.join(nb.name for nb in notebooks)}), "
+            f"K = {args.k} copies, {cores} cores",
+            flush=True,
+        )
+        configs = ([] if args.no_nbgrader else ["nbgrader"]) + [f"autograder x{w}" for w in workers]
+        results: dict[str, float] = {}
+        cpu: dict[str, float] = {}
+        totals: dict[str, dict[str, float]] = {}
+        for config in configs:
+            course = root / config.replace(" ", "_")
+            shutil.copytree(base, course)
+            students = add_submissions(course, notebooks, args.k)
+            if config == "nbgrader":
+                elapsed, used = bench_nbgrader(course)
+            else:
+                elapsed, used = bench_autograder(course, int(config.split("x")[1]))
+            results[config], cpu[config] = elapsed, used
+            totals[config] = scores(course, students)
+            print(f"  {config:<14} {elapsed:7.1f} s wall, {used:7.1f} s CPU", flush=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            print(f"courses kept in {root}")
+
+    print()
+    print(
+        f"{'configuration':<16}{'wall s':>9}{'s/submission':>14}{'subm/min':>10}{'vs nbgrader':>13}"
+    )
+    ref = results.get("nbgrader")
+    for config, elapsed in results.items():
+        per = elapsed / args.k
+        rate = 60.0 / per
+        rel = f"{ref / elapsed:.2f}x" if ref else "-"
+        print(
+            f"{config:<16}{elapsed:9.1f}{per:14.2f}{rate:10.2f}{rel:>13}"
+            f"{cpu[config] / args.k:12.2f}"
+        )
+    first = next(iter(totals.values()))
+    agree = all(t == first for t in totals.values())
+    print(
+        f"\nscores identical across configurations: {agree} "
+        f"(per copy: {sorted(set(next(iter(totals.values())).values()))})"
+    )
+    if ref:
+        for w, target in ((1, TARGET_ONE_WORKER), (2, TARGET_TWO_WORKERS)):
+            key = f"autograder x{w}"
+            if key in results:
+                ratio = ref / results[key]
+                verdict = "met" if ratio >= target else "NOT met"
+                print(f"target {key} >= {target:.1f}x nbgrader throughput: {ratio:.2f}x {verdict}")
+
+
+if __name__ == "__main__":
+    main()
