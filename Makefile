@@ -7,7 +7,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 PYTEST_WORKERS ?= 2
 
-.PHONY: install selfcheck test lint format bench clean
+.PHONY: install selfcheck demo test lint format bench clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,14 @@ lint: install
 format: install
 	$(BIN)/ruff format autograder solutions tests benchmarks source/landscapes/landscape_lab.py
 
+## Benchmarks (minutes): Hessian estimators and loss surface; grading throughput.
 bench: install
 	$(BIN)/python benchmarks/bench_geometry.py
+	$(BIN)/python benchmarks/bench_grading.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+
+## The main job: the whole grading pipeline on built-in example submissions.
+demo: install
+	$(BIN)/autograder demo
