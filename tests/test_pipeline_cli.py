@@ -321,7 +321,8 @@ def test_leak_check_catches_planted_leaks(course_copy):
 @pytest.mark.slow
 def test_collect_from_the_exchange_round_trip(course_copy, tmp_path, capsys):
     """release_assignment → two students fetch and submit → `autograder collect` puts both
-    submissions into submitted/<student>/landscapes/ with their timestamps."""
+    submissions into submitted/<student>/landscapes/ with their timestamps → `autograder
+    grade` grades them, writes feedback without hidden-test code and exports the grades."""
     exchange = tmp_path / "exchange"
     course = open_course(course_copy)
     run_nbgrader(
@@ -353,6 +354,34 @@ def test_collect_from_the_exchange_round_trip(course_copy, tmp_path, capsys):
             in cell(read_nb(folder / "02_counts.ipynb"), "answer_q1").source
         )
         assert f"  {student}: 01_paths.ipynb, 02_counts.ipynb" in out
+
+    # ... → grade → feedback → export, on what the exchange delivered.
+    code = cli.main(
+        ["grade", "--course-dir", str(course_copy), "--workers", "2", "--no-progress"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    for student in ("alice", "bob"):
+        pages = sorted((course_copy / "feedback" / student / ASSIGNMENT).glob("*.html"))
+        assert [p.stem for p in pages] == [Path(n).stem for n in NOTEBOOKS]
+        for page in pages:
+            html = page.read_text()
+            assert "BEGIN HIDDEN TESTS" not in html and "check_answer(" not in html
+    with open(course_copy / "exports" / "grades.csv", newline="") as fh:
+        rows = {row["student"]: row for row in csv.DictReader(fh)}
+    assert set(rows) == {"alice", "bob"}
+    # The quiz key is B: alice earns the key item, bob does not; nothing else differs.
+    assert float(rows["alice"]["test_answer_q1_key"]) > 0
+    assert float(rows["bob"]["test_answer_q1_key"]) == 0
+    assert float(rows["alice"]["total"]) - float(rows["bob"]["total"]) == float(
+        rows["alice"]["test_answer_q1_key"]
+    )
+    for student in ("alice", "bob"):
+        assert (course_copy / "exports" / "records" / f"{student}.json").is_file()
+        results = json.loads(
+            (course_copy / "exports" / "gradescope" / student / "results.json").read_text()
+        )
+        assert results["score"] == float(rows[student]["total"])
 
 
 def _lms_zip(path: Path, release: Path) -> Path:
