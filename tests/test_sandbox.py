@@ -31,6 +31,7 @@ from autograder.sandbox.isolation import (
     mount_plan,
     prepare_runtime,
     probe_isolation,
+    python_paths,
     run_sandboxed,
 )
 
@@ -130,7 +131,14 @@ def test_mount_plan_is_an_allowlist(tmp_path: Path) -> None:
     assert binds[str(tmp_path.resolve())]["ro"] is False
     assert all(m["ro"] for d, m in binds.items() if d != str(tmp_path.resolve()))
     assert os.path.realpath(sys.prefix) in binds
-    assert not any(d == str(REPO_ROOT) or d.startswith(str(REPO_ROOT) + "/") for d in binds)
+    # Nothing of the repository is bound in, except the Python environment itself when it
+    # lives inside the checkout (CI's `.venv`): it holds no solutions (an editable install
+    # only points back at the repository, which stays outside the private root).
+    python_envs = set(python_paths())
+    assert not any(
+        (d == str(REPO_ROOT) or d.startswith(str(REPO_ROOT) + "/")) and d not in python_envs
+        for d in binds
+    )
     assert {"kind": "hide", "dest": str(REPO_ROOT / "solutions")} in plan
     depths = [
         d.count("/")
@@ -235,7 +243,7 @@ def test_sandboxed_python_imports_torch_and_the_call_stage_but_not_solutions(
                         else open(p).read())
             for path in ({str(REPO_ROOT / "solutions" / "__init__.py")!r},
                          {str(REPO_ROOT / "autograder" / "checks" / "verdicts.py")!r},
-                         {str(REPO_ROOT)!r}):
+                         {str(REPO_ROOT / "autograder")!r}):
                 attempt("read " + path, lambda p=path: os.listdir(p) if os.path.isdir(p)
                         else open(p).read())
             out["root listing"] = sorted(os.listdir({str(course["root"])!r}))
@@ -277,7 +285,7 @@ def test_sandboxed_python_imports_torch_and_the_call_stage_but_not_solutions(
         assert out[f"read {key}"] in ("FileNotFoundError", "PermissionError"), key
     assert out["root listing"] == ["scratch"]  # only the skeleton leading to the scratch dir
     assert out[f"read {REPO_ROOT / 'solutions' / '__init__.py'}"] == "FileNotFoundError"
-    assert out[f"read {REPO_ROOT}"] == "FileNotFoundError"
+    assert out[f"read {REPO_ROOT / 'autograder'}"] == "FileNotFoundError"
     assert out["env"] == []
     assert out["mine"] == "my own file"
     assert not any("pytest" in c for c in out["host procs"])
@@ -510,7 +518,7 @@ def test_user_namespace_mode_builds_the_same_private_root(tmp_path: Path) -> Non
     """The mode for unprivileged graders: the same allowlisted root, no capabilities."""
     code = f"""
         import os
-        print(os.path.exists({str(REPO_ROOT)!r}), open("/proc/self/status").read().split("CapEff:")[1].split()[0])
+        print(os.path.exists({str(REPO_ROOT / "solutions")!r}), open("/proc/self/status").read().split("CapEff:")[1].split()[0])
     """
     result = run_sandboxed(py(code), scratch_dir=tmp_path, limits=FAST, mode="userns")
     assert result.returncode == 0, result.stderr.decode()
@@ -649,7 +657,7 @@ def test_a_jupyter_kernel_runs_in_the_sandbox(tmp_path: Path) -> None:
             kc.wait_for_ready(timeout=60)
             request = '{"wire":1,"value":{"dict":[["name","x"]]}}'
             code = (
-                f"import os\nprint(os.getuid(), os.path.exists({str(REPO_ROOT)!r}))\n"
+                f"import os\nprint(os.getuid(), os.path.exists({str(REPO_ROOT / 'solutions')!r}))\n"
                 f"from autograder.sandbox.probe import run_probe\n"
                 f"run_probe('x', None, {request!r})"
             )
