@@ -130,6 +130,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         feedback=not args.no_feedback,
         export=not args.no_export,
+        sandbox=not args.no_sandbox,
     )
     if not records:
         print(
@@ -345,6 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-feedback", action="store_true", help="do not generate feedback")
     p.add_argument("--no-export", action="store_true", help="do not export grades")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run the kernels without the sandbox, hidden tests inside the student's kernel "
+        "(default: sandboxed where this machine allows a private file system)",
+    )
 
     p = add(
         "feedback",

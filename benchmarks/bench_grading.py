@@ -7,8 +7,11 @@ submissions), on this machine in this run:
 - ``nbgrader``: plain ``nbgrader autograde landscapes`` (serial: one kernel at a time, the
   way nbgrader grades);
 - ``autograder xW``: :func:`autograder.pipeline.grade.main` with W workers (1, 2 and the
-  number of cores by default): isolated parallel execution under limits + serial import
-  into the gradebook through nbgrader's autograde with replayed execution.
+  number of cores by default): sandboxed parallel execution under limits (the default:
+  kernels in the sandbox, hidden tests judged outside them) + serial import into the
+  gradebook through nbgrader's autograde with replayed execution;
+- ``plain x1``: the same with ``sandbox=False`` and one worker (kernels under limits only,
+  hidden tests inside the kernel), to price the sandbox.
 
 The submission is, with ``--source repo`` (the default when ``source/landscapes/`` has
 notebooks), every released notebook of the repository with each solution cell (code and
@@ -18,11 +21,12 @@ filled the same way.
 
 Prints wall seconds, seconds per submission and submissions per minute for each
 configuration, the throughput relative to plain nbgrader, and whether the targets hold
-(1 worker no slower than nbgrader; 2 workers at least 1.6x its throughput), and checks
+(1 worker no slower than nbgrader; 2 workers at least 1.6x its throughput; the sandboxed
+1 worker at most 1.5x nbgrader's wall time), and checks
 that every configuration gave every copy the same total score.
 
 Usage: ``python benchmarks/bench_grading.py [-k 6] [--source auto|repo|fixture]
-[--workers 1,2,N] [--keep]``. On a shared VM other load skews wall times; the numbers are
+[--workers 1,2,N] [--no-plain] [--keep]``. On a shared VM other load skews wall times; the numbers are
 from one run each (grading K copies is itself the repetition).
 """
 
@@ -43,6 +47,7 @@ FIXTURE = REPO / "tests" / "fixtures" / "pipeline"
 ASSIGNMENT = "landscapes"
 TARGET_ONE_WORKER = 1.0  # 1 worker's throughput / nbgrader's, at least
 TARGET_TWO_WORKERS = 1.6  # 2 workers' throughput / nbgrader's, at least
+TARGET_SANDBOX_COST = 1.5  # sandboxed 1-worker wall time / nbgrader's, at most
 
 
 def _env() -> dict[str, str]:
@@ -129,11 +134,18 @@ def bench_nbgrader(course: Path) -> tuple[float, float]:
     return time.perf_counter() - t0, _cpu() - c0
 
 
-def bench_autograder(course: Path, workers: int) -> tuple[float, float]:
+def bench_autograder(course: Path, workers: int, sandbox: bool = True) -> tuple[float, float]:
     from autograder.pipeline.grade import main
 
     t0, c0 = time.perf_counter(), _cpu()
-    records = main(course_dir=course, workers=workers, progress=False, feedback=False, export=False)
+    records = main(
+        course_dir=course,
+        workers=workers,
+        progress=False,
+        feedback=False,
+        export=False,
+        sandbox=sandbox,
+    )
     elapsed, cpu = time.perf_counter() - t0, _cpu() - c0
     bad = [r.student for r in records if not r.imported]
     if bad:
@@ -149,6 +161,7 @@ def main() -> None:
         "--workers", default="1,2,N", help="comma-separated worker counts; N = number of cores"
     )
     parser.add_argument("--no-nbgrader", action="store_true", help="skip plain nbgrader")
+    parser.add_argument("--no-plain", action="store_true", help="skip the unsandboxed 1-worker row")
     parser.add_argument("--keep", action="store_true", help="keep the temporary courses")
     args = parser.parse_args()
 
@@ -170,7 +183,11 @@ def main() -> None:
             f"K = {args.k} copies, {cores} cores",
             flush=True,
         )
-        configs = ([] if args.no_nbgrader else ["nbgrader"]) + [f"autograder x{w}" for w in workers]
+        configs = (
+            ([] if args.no_nbgrader else ["nbgrader"])
+            + ([] if args.no_plain else ["plain x1"])
+            + [f"autograder x{w}" for w in workers]
+        )
         results: dict[str, float] = {}
         cpu: dict[str, float] = {}
         totals: dict[str, dict[str, float]] = {}
@@ -180,6 +197,8 @@ def main() -> None:
             students = add_submissions(course, notebooks, args.k)
             if config == "nbgrader":
                 elapsed, used = bench_nbgrader(course)
+            elif config.startswith("plain"):
+                elapsed, used = bench_autograder(course, 1, sandbox=False)
             else:
                 elapsed, used = bench_autograder(course, int(config.split("x")[1]))
             results[config], cpu[config] = elapsed, used
@@ -217,6 +236,20 @@ def main() -> None:
                 ratio = ref / results[key]
                 verdict = "met" if ratio >= target else "NOT met"
                 print(f"target {key} >= {target:.1f}x nbgrader throughput: {ratio:.2f}x {verdict}")
+        if "autograder x1" in results:
+            cost = results["autograder x1"] / ref
+            verdict = "met" if cost <= TARGET_SANDBOX_COST else "NOT met"
+            print(
+                f"target sandboxed autograder x1 <= {TARGET_SANDBOX_COST:.1f}x nbgrader wall "
+                f"time: {cost:.2f}x {verdict}"
+            )
+    if "plain x1" in results and "autograder x1" in results:
+        # (CPU is not compared: the sandboxed kernels run in a pid namespace whose init does
+        # not pass their usage up to RUSAGE_CHILDREN, so their CPU seconds are undercounted)
+        print(
+            "sandboxed / plain (1 worker): "
+            f"{results['autograder x1'] / results['plain x1']:.2f}x wall time"
+        )
 
 
 if __name__ == "__main__":

@@ -360,6 +360,7 @@ def main(
     feedback: bool = True,
     export: bool = True,
     executor_factory: Callable[[int], cf.Executor] | None = None,
+    sandbox: bool = True,
 ) -> list[SubmissionRecord]:
     """Grade submissions of the course in `course_dir`; return their records (by student).
 
@@ -378,6 +379,8 @@ def main(
             when that module exists.
         executor_factory: ``workers -> concurrent.futures.Executor`` (default: a spawned
             process pool); lets a Dask executor replace the pool.
+        sandbox: run each kernel in the sandbox with the hidden tests judged outside it
+            (:mod:`autograder.pipeline.sandboxed`); False: the plain executor.
 
     Raises:
         GradingError: the course cannot be graded (no config, assignment not in the
@@ -429,6 +432,7 @@ def main(
                 trusted_cells=trusted,
                 staging_dir=str(staging),
                 limits=limits,
+                sandbox=sandbox,
             )
         )
 

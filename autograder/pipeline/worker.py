@@ -19,7 +19,10 @@ For each notebook of the assignment it
 3. writes the executed notebook to the staging dir and scores every graded cell exactly as
    nbgrader will (``nbgrader.utils.determine_grade``).
 
-:func:`execute_notebook` is the one replaceable execution step (issue 5 swaps in a sandbox).
+:func:`execute_notebook` is the one replaceable execution step: by default
+(``GradeJob.sandbox``) :func:`autograder.pipeline.sandboxed.execute_notebook_sandboxed`
+replaces it, running the kernel in a sandbox with the hidden tests judged outside it, where
+this machine allows a private file system.
 """
 
 from __future__ import annotations
@@ -98,6 +101,9 @@ class GradeJob:
         staging_dir: where the executed notebooks are written (``<name>.ipynb``).
         limits: the execution limits of each notebook.
         work_dir: a private scratch root (None: a fresh temporary directory, removed after).
+        sandbox: execute in the sandbox with hidden tests judged outside the kernel
+            (:mod:`.sandboxed`); where no private file system is possible, the plain
+            executor runs and the record's isolation says what is missing.
     """
 
     student: str
@@ -109,6 +115,7 @@ class GradeJob:
     staging_dir: str
     limits: Limits = field(default_factory=Limits)
     work_dir: str | None = None
+    sandbox: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -121,6 +128,7 @@ class GradeJob:
             "staging_dir": self.staging_dir,
             "limits": self.limits.to_dict(),
             "work_dir": self.work_dir,
+            "sandbox": self.sandbox,
         }
 
     @classmethod
@@ -135,6 +143,7 @@ class GradeJob:
             staging_dir=data["staging_dir"],
             limits=Limits.from_dict(data.get("limits", {})),
             work_dir=data.get("work_dir"),
+            sandbox=data.get("sandbox", True),
         )
 
 
@@ -151,6 +160,7 @@ class ExecutedNotebook:
     reasons: list[str]
     seconds: float
     peak_memory_bytes: int | None = None
+    isolation: dict[str, Any] | None = None
 
 
 def _now() -> str:
@@ -171,12 +181,30 @@ def grade_submission(job: GradeJob) -> SubmissionRecord:
     )
     own_work = job.work_dir is None
     work_root = Path(tempfile.mkdtemp(prefix="ag-")) if own_work else Path(job.work_dir)
+    if job.sandbox:
+        from .sandboxed import sandbox_available, sandbox_missing
+
+        if sandbox_available():
+            record.isolation["sandbox"] = "private root (see notebooks' runs)"
+        else:
+            record.isolation["sandbox"] = "unavailable: plain executor"
+            record.isolation["sandbox_missing"] = sandbox_missing()
+    else:
+        record.isolation["sandbox"] = "off (--no-sandbox)"
     try:
         Path(job.staging_dir).mkdir(parents=True, exist_ok=True)
         sources = _match_notebooks(Path(job.submission_dir), job)
         for name in job.notebooks:
-            nb_record = _grade_notebook(job, name, sources.get(name), work_root / name, isolation)
+            nb_record, run_isolation = _grade_notebook(
+                job, name, sources.get(name), work_root / name, isolation
+            )
             record.notebooks.append(nb_record)
+            if run_isolation is not None:
+                record.isolation["sandbox"] = run_isolation
+                used = run_isolation.get("used", {})
+                for key in ("filesystem", "user"):
+                    if key in used:
+                        record.isolation[key] = used[key]
     except Exception as exc:
         record.status = "error"
         record.reasons.append(f"grader error: {type(exc).__name__}: {exc}")
@@ -231,7 +259,7 @@ def _grade_notebook(
     source: tuple[Path, str | None] | None,
     work: Path,
     isolation: dict[str, object],
-) -> NotebookRecord:
+) -> tuple[NotebookRecord, dict[str, Any] | None]:
     trusted = {gid: TrustedCell.from_dict(d) for gid, d in job.trusted_cells[name].items()}
     template = nbformat.read(os.path.join(job.release_dir, f"{name}.ipynb"), as_version=4)
     status, reasons = "graded", []
@@ -259,7 +287,13 @@ def _grade_notebook(
     work.mkdir(parents=True, exist_ok=True)
     scratch = work / "scratch"
     _prepare_scratch(scratch, Path(job.submission_dir), Path(job.release_dir))
-    executed = execute_notebook(nb, scratch, job.limits, isolation=isolation, work_dir=work)
+    execute = execute_notebook
+    if job.sandbox:
+        from .sandboxed import execute_notebook_sandboxed, sandbox_available
+
+        if sandbox_available():
+            execute = execute_notebook_sandboxed
+    executed = execute(nb, scratch, job.limits, isolation=isolation, work_dir=work)
     if executed.status != "graded" and status in ("graded", "repaired"):
         status = executed.status
     reasons.extend(executed.reasons)
@@ -274,7 +308,7 @@ def _grade_notebook(
         peak_memory_bytes=executed.peak_memory_bytes,
     )
     record.recompute_score()
-    return record
+    return record, executed.isolation
 
 
 def not_run_notebook(job: GradeJob, name: str, reason: str) -> NotebookNode:

@@ -1,0 +1,365 @@
+"""The sandboxed execution step: :func:`execute_notebook_sandboxed`.
+
+A drop-in replacement of :func:`autograder.pipeline.worker.execute_notebook` (same
+signature, same :class:`~autograder.pipeline.worker.ExecutedNotebook`), chosen by default
+by the worker. It differs in two ways:
+
+1. the kernel runs inside :class:`autograder.sandbox.Sandbox`: a private root file system
+   (only the system directories, the Python environment, the scratch copy of the
+   submission and a read-only probe runtime), the unprivileged user ``nobody``, no network
+   (the grader talks to the kernel over Unix sockets), per-run cgroups for memory and
+   processes, rlimits for CPU time, open files and file size;
+2. hidden test cells never run ``check_function`` / ``check_answer`` in the student's
+   kernel. Each one is replaced by a probe cell (:mod:`autograder.sandbox.probe`) that runs
+   only the call stage on cases written beforehand by this trusted process and emits the
+   student's outputs as plain data; the verdicts are computed here
+   (:mod:`autograder.sandbox.judge`) against `solutions` and written back as the cell's
+   output, and the trusted cell source is restored.
+
+When :func:`autograder.sandbox.probe_isolation` finds no way to give the kernel a private
+file system, the worker falls back to the plain executor and records what is missing.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import contextlib
+import copy
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nbformat import NotebookNode, from_dict
+
+from autograder.sandbox import judge
+from autograder.sandbox.isolation import Sandbox, default_env, prepare_runtime, probe_isolation
+from autograder.sandbox.probe import MIME_TYPE, RECORD_MAX_BYTES
+
+from .limits import Limits
+from .worker import (
+    KERNEL_DIED_ENAME,
+    KERNEL_ENV,
+    NOT_RUN_ENAME,
+    OUTPUT_LIMIT_ENAME,
+    OVERALL_SLACK_SECONDS,
+    TIMEOUT_ENAME,
+    ExecutedNotebook,
+    _message_size,
+    _run_coroutine,
+    _Runner,
+)
+
+#: Sandbox modes that give the kernel a private file system.
+PRIVATE_FS_MODES = ("namespaces", "bwrap", "userns")
+#: Names of the trusted check calls a hidden test cell makes.
+CHECK_CALLS = ("check_function", "check_answer")
+#: Errors the runner writes into cells it stopped or never ran: kept as they are.
+RUNNER_ENAMES = (NOT_RUN_ENAME, TIMEOUT_ENAME, KERNEL_DIED_ENAME, OUTPUT_LIMIT_ENAME)
+
+
+def sandbox_available() -> bool:
+    """True when this machine can give a kernel a private file system."""
+    return probe_isolation().mode in PRIVATE_FS_MODES
+
+
+def sandbox_missing() -> list[str]:
+    """What this machine's isolation lacks, in words (for the grading record)."""
+    return list(probe_isolation().missing)
+
+
+@dataclass
+class _ProbedCell:
+    index: int
+    source: str
+    requests: list[judge.ProbeRequest]
+
+
+def check_calls(source: str) -> list[tuple[str, str | None]] | None:
+    """The ``(name, part)`` of every ``check_function``/``check_answer`` call in `source`,
+    or None when the cell is not a hidden-test cell this module can probe (no such call,
+    a name or part that is not a literal string, or code that does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    calls: list[tuple[str, str | None]] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        fname = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        if fname not in CHECK_CALLS:
+            continue
+        if not node.args or not isinstance(node.args[0], ast.Constant):
+            return None
+        name = node.args[0].value
+        part: str | None = None
+        for kw in node.keywords:
+            if kw.arg == "part":
+                if not isinstance(kw.value, ast.Constant):
+                    return None
+                part = kw.value.value
+        if len(node.args) >= 3:
+            if not isinstance(node.args[2], ast.Constant):
+                return None
+            part = node.args[2].value
+        if not isinstance(name, str) or not (part is None or isinstance(part, str)):
+            return None
+        calls.append((name, part))
+    return calls or None
+
+
+def _probe_source(calls: list[tuple[str, str | None]], requests: list[judge.ProbeRequest]) -> str:
+    return "".join(judge.probe_cell_source(name, r.path) for (name, _), r in zip(calls, requests))
+
+
+def prepare_probes(nb: NotebookNode, runtime: Path, nonce: str) -> list[_ProbedCell]:
+    """Swap every hidden test cell of `nb` (in place) for its probe cell; return what is
+    needed to judge and restore them."""
+    probed: list[_ProbedCell] = []
+    for index, cell in enumerate(nb.cells):
+        nbg = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type != "code" or not nbg.get("grade") or nbg.get("solution"):
+            continue
+        calls = check_calls(cell.source)
+        if calls is None:
+            continue
+        requests = [
+            judge.write_request(runtime, name, part, nonce=nonce, key=f"{index}-{k}")
+            for k, (name, part) in enumerate(calls)
+        ]
+        probed.append(_ProbedCell(index, cell.source, requests))
+        cell.source = _probe_source(calls, requests)
+    return probed
+
+
+def judge_probes(nb: NotebookNode, probed: list[_ProbedCell]) -> None:
+    """Write each probed cell's trusted verdict as its output and restore its source."""
+    for item in probed:
+        cell = nb.cells[item.index]
+        outputs = cell.get("outputs", [])
+        stopped = [
+            o
+            for o in outputs
+            if o.get("output_type") == "error" and o.get("ename") in RUNNER_ENAMES
+        ]
+        if stopped:
+            cell.outputs = stopped
+        else:
+            message = None
+            for request in item.requests:
+                message = judge.judge_records(request, judge.read_records(outputs, request))
+                if message is not None:
+                    break
+            cell.outputs = [from_dict(o) for o in judge.verdict_outputs(message)]
+        cell.source = item.source
+
+
+class _SandboxCgroups:
+    """The Sandbox seen through the interface the runner uses of ``KernelCgroups``."""
+
+    def __init__(self, sb: Sandbox) -> None:
+        self.sb = sb
+
+    def oom_killed(self) -> bool:
+        return self.sb.oom_kills() > 0
+
+    def peak_memory(self) -> int | None:
+        return self.sb.peak_memory()
+
+    def kill_all(self) -> None:
+        self.sb.kill()
+
+
+class _SandboxRunner(_Runner):
+    """The plain runner, with the kernel started inside a :class:`Sandbox`."""
+
+    def __init__(
+        self,
+        nb: NotebookNode,
+        scratch: Path,
+        limits: Limits,
+        isolation: dict[str, object],
+        work: Path,
+        sb: Sandbox,
+        ipc_dir: Path,
+        probe_budget: dict[int, int],
+    ) -> None:
+        # no KernelCgroups of the runner: the sandbox owns the cgroups
+        plain = {
+            k: ("sandbox" if k in ("memory", "processes") else v) for k, v in isolation.items()
+        }
+        super().__init__(nb, scratch, limits, plain, work)
+        self.sb = sb
+        self.ipc_dir = ipc_dir
+        self.cgroups = _SandboxCgroups(sb)  # type: ignore[assignment]
+        self.probe_budget = probe_budget
+        self._probe_bytes: dict[int, int] = {}
+
+    async def _start(self) -> None:
+        from jupyter_client.manager import AsyncKernelManager
+        from nbclient import NotebookClient
+
+        runner = self
+        sb = self.sb
+
+        class SandboxedKernelManager(AsyncKernelManager):
+            def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+                cmd = [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file]
+                return sb.command([*cmd, *(extra_arguments or [])])
+
+            def write_connection_file(self, **kwargs: Any) -> Any:
+                result = super().write_connection_file(**kwargs)
+                sb.hand_over(self.connection_file)
+                return result
+
+        class LimitedClient(NotebookClient):
+            def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
+                return runner._on_output(super().output, outs, msg, display_id, cell_index)
+
+        self.km = SandboxedKernelManager(
+            kernel_name="python3",
+            transport="ipc",
+            ip=str(self.ipc_dir / "k"),
+            connection_file=str(self.ipc_dir / f"kernel-{uuid.uuid4().hex[:8]}.json"),
+        )
+        self.client = LimitedClient(
+            self.nb,
+            km=self.km,
+            timeout=int(self.limits.wall_seconds) + 1,
+            startup_timeout=int(self.limits.startup_seconds),
+            allow_errors=True,
+            interrupt_on_timeout=False,
+            raise_on_iopub_timeout=False,
+            iopub_timeout=4,
+            shutdown_kernel="immediate",
+            skip_cells_with_tag=f"never-skip-{uuid.uuid4().hex}",
+            record_timing=False,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(self.scratch)}},
+        )
+        self._cell_bytes: dict[int, int] = {}
+        await self.km.start_kernel(
+            extra_arguments=["--HistoryManager.enabled=False", "--quiet"],
+            cwd=str(self.scratch),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+        )
+        self.client.kc = self.km.client()
+        await asyncio.wait_for(self._connect(), self.limits.startup_seconds)
+
+    def _on_output(
+        self, default: Any, outs: list, msg: dict, display_id: str | None, cell_index: int
+    ) -> Any:
+        data = msg.get("content", {}).get("data")
+        if isinstance(data, dict) and MIME_TYPE in data and cell_index in self.probe_budget:
+            # probe records have their own budget: RECORD_MAX_BYTES per case
+            if self.output_exceeded_cell is not None:
+                return None
+            used = self._probe_bytes.get(cell_index, 0) + _message_size(msg)
+            self._probe_bytes[cell_index] = used
+            if used > self.probe_budget[cell_index]:
+                self.output_exceeded_cell = cell_index
+                self.kill()
+                return None
+            return default(outs, msg, display_id, cell_index)
+        return super()._on_output(default, outs, msg, display_id, cell_index)
+
+
+def execute_notebook_sandboxed(
+    nb: NotebookNode,
+    scratch_dir: str | Path,
+    limits: Limits,
+    *,
+    isolation: dict[str, object] | None = None,
+    work_dir: str | Path | None = None,
+) -> ExecutedNotebook:
+    """Execute a copy of `nb` like :func:`~autograder.pipeline.worker.execute_notebook`,
+    with the kernel in a sandbox and the hidden tests judged outside it (module docstring).
+
+    The returned ``ExecutedNotebook.isolation`` holds the machine's isolation report
+    (``probe_isolation().to_dict()``) and what this run used (``Sandbox.used``).
+    Raises :class:`autograder.sandbox.SandboxError` when no private file system is
+    possible here (callers check :func:`sandbox_available` first).
+    """
+    from autograder.sandbox import SandboxError
+
+    report = probe_isolation()
+    if report.mode not in PRIVATE_FS_MODES:
+        raise SandboxError("no private file system is possible here: " + "; ".join(report.missing))
+    if isolation is None:
+        from .limits import detect_isolation
+
+        isolation = detect_isolation(use_cgroups=limits.use_cgroups)
+    scratch = Path(scratch_dir)
+    own_work = work_dir is None
+    work = Path(tempfile.mkdtemp(prefix="ag-exec-")) if own_work else Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    ipc_dir = Path(tempfile.mkdtemp(prefix="agk-"))  # short: Unix socket paths <= 107 chars
+    nb = copy.deepcopy(nb)
+    try:
+        runtime = prepare_runtime(scratch, landscape_lab=_landscape_lab(scratch))
+        nonce = secrets.token_hex(16)
+        probed = prepare_probes(nb, runtime, nonce)
+        budget = {
+            p.index: RECORD_MAX_BYTES * (1 + sum(len(r.ordered) + 1 for r in p.requests))
+            for p in probed
+        }
+        env = default_env(
+            scratch,
+            runtime_dir=str(runtime),
+            extra={"IPYTHONDIR": "/tmp/ipython", "JUPYTER_PLATFORM_DIRS": "1", **KERNEL_ENV},
+        )
+        with Sandbox(
+            scratch_dir=scratch,
+            limits=limits,
+            env=env,
+            writable_paths=[ipc_dir],
+            use_cgroups=limits.use_cgroups,
+        ) as sb:
+            runner = _SandboxRunner(nb, scratch, limits, isolation, work, sb, ipc_dir, budget)
+            executed = _run_coroutine(
+                runner.run(),
+                timeout=limits.startup_seconds + limits.wall_seconds + OVERALL_SLACK_SECONDS,
+                runner=runner,
+            )
+            peak = sb.peak_memory()
+            used = dict(sb.used)
+        if peak is not None:
+            executed.peak_memory_bytes = peak
+        judge_probes(executed.nb, probed)
+        executed.isolation = {"report": report.to_dict(), "used": used}
+        return executed
+    finally:
+        shutil.rmtree(ipc_dir, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            _give_back(scratch)
+        if own_work:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _landscape_lab(scratch: Path) -> Path | None:
+    lab = scratch / "landscape_lab.py"
+    return lab if lab.is_file() else None
+
+
+def _give_back(folder: Path) -> None:
+    """Make the scratch dir (chowned to the sandbox user) removable by the grader again."""
+    if os.geteuid() != 0:
+        return
+    uid, gid = os.geteuid(), os.getegid()
+    for dirpath, _dirnames, filenames in os.walk(folder):
+        with contextlib.suppress(OSError):
+            os.lchown(dirpath, uid, gid)
+        for name in filenames:
+            with contextlib.suppress(OSError):
+                os.lchown(os.path.join(dirpath, name), uid, gid)
