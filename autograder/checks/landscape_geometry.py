@@ -27,7 +27,7 @@ from solutions import landscape_geometry as ref
 
 from .call import materialize
 from .registry import make_checks
-from .types import Build, Case, Outcome, Part, Verdict
+from .types import Build, Case, Outcome, Part
 from .verdicts import (
     _index_str,
     as_scalar,
@@ -39,7 +39,7 @@ from .verdicts import (
     fmt_value,
     leaves_inputs_unchanged,
     raises_value_error,
-    with_hint,
+    returned_then,
 )
 
 _DICT_TYPES = (dict, OrderedDict)
@@ -158,21 +158,7 @@ def _fresh(case: Case) -> tuple[tuple, dict]:
     return materialize(case.args), materialize(dict(case.kwargs))
 
 
-def _checked(
-    name: str, judge: Callable[[Case, Outcome, tuple, dict], str | None], hint: str = ""
-) -> Verdict:
-    """A verdict: the call returned, then `judge(case, outcome, fresh args, fresh kwargs)`."""
-
-    def verdict(case: Case, outcome: Outcome) -> str | None:
-        failure = call_failure(outcome, name)
-        if failure:
-            stub = outcome.error_type == "NotImplementedError"
-            return with_hint(failure, case, "" if stub else hint)
-        args, kwargs = _fresh(case)
-        msg = judge(case, outcome, args, kwargs)
-        return with_hint(msg, case, hint) if msg else None
-
-    return verdict
+_checked = returned_then
 
 
 def _near(value: float | None, target: float) -> bool:

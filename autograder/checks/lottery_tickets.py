@@ -28,6 +28,7 @@ from .verdicts import (
     leaves_inputs_unchanged,
     matches_reference,
     raises_value_error,
+    returned_then,
     with_hint,
 )
 
@@ -71,19 +72,8 @@ def _w1(dtype: torch.dtype = torch.float32) -> torch.Tensor:
 def _checked(
     name: str, judge: Callable[[Outcome, tuple, dict], str | None], hint: str = ""
 ) -> Verdict:
-    """A verdict: the call returned, then `judge(outcome, fresh args, fresh kwargs)`."""
-
-    def verdict(case: Case, outcome: Outcome) -> str | None:
-        failure = call_failure(outcome, name)
-        if failure:
-            stub = outcome.error_type == "NotImplementedError"
-            return with_hint(failure, case, "" if stub else hint)
-        args = materialize(case.args)
-        kwargs = materialize(dict(case.kwargs))
-        msg = judge(outcome, args, kwargs)
-        return with_hint(msg, case, hint) if msg else None
-
-    return verdict
+    """`returned_then` for judges that do not need the case."""
+    return returned_then(name, lambda _case, outcome, a, k: judge(outcome, a, k), hint)
 
 
 def _state(kept: bool) -> str:

@@ -371,6 +371,26 @@ def with_hint(message: str, case: Case, hint: str) -> str:
     return "\n".join(parts)
 
 
+def returned_then(name: str, judge: Callable[[Case, Outcome, tuple, dict], str | None],
+                  hint: str = "") -> Verdict:
+    """A verdict: the call returned, then `judge(case, outcome, fresh args, fresh kwargs)`.
+
+    The fresh args and kwargs are the case's inputs built anew (what the student's function
+    was given, before it could change them), for property checks and for the reference.
+    The hint is left off the stub's message, which says what to do already.
+    """
+
+    def verdict(case: Case, outcome: Outcome) -> str | None:
+        failure = call_failure(outcome, name)
+        if failure:
+            stub = outcome.error_type == "NotImplementedError"
+            return with_hint(failure, case, "" if stub else hint)
+        msg = judge(case, outcome, materialize(case.args), materialize(dict(case.kwargs)))
+        return with_hint(msg, case, hint) if msg else None
+
+    return verdict
+
+
 def matches_reference(name: str, reference: Callable[..., Any], *, hint: str = "",
                       rtol: float | None = None, atol: float | None = None,
                       compare: Callable[..., str | None] | None = None) -> Verdict:
