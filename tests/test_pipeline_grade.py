@@ -758,3 +758,33 @@ def test_execute_notebook_applies_the_limits(tmp_path: Path) -> None:
     if isolation["network"] == "netns":
         assert info["network"] != "reachable"
         assert "refused" not in info["network"]  # no loopback at all, not a closed port
+
+
+@slow
+def test_without_a_private_filesystem_the_record_says_plain_executor(
+    graded: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a machine that cannot give a kernel a private file system, grading falls back to
+    the plain executor, still grades correctly, and the record says what was missing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from autograder.pipeline import sandboxed
+
+    monkeypatch.setattr(sandboxed, "sandbox_available", lambda: False)
+    monkeypatch.setattr(sandboxed, "sandbox_missing", lambda: ["user namespaces: refused"])
+    course = copy_course(graded, tmp_path)
+    (record,) = grade_mod.main(
+        course_dir=course,
+        students=["correct"],
+        workers=1,
+        limits=LIMITS,
+        progress=False,
+        feedback=False,
+        export=False,
+        # threads, so that the patched probe applies to the worker too
+        executor_factory=lambda n: ThreadPoolExecutor(max_workers=n),
+    )
+    assert record.isolation["sandbox"] == "unavailable: plain executor", record.isolation
+    assert record.isolation["sandbox_missing"] == ["user namespaces: refused"]
+    # the same automatic points as the sandboxed run (the hand-graded item stays pending)
+    assert record.score == rec(graded, "correct").score > 0
