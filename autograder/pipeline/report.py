@@ -228,9 +228,12 @@ def write_figure(path: Path, records: Sequence[SubmissionRecord]) -> Path:
     from matplotlib.ticker import MaxNLocator
 
     stats = [s for s in item_stats(records) if s.kind != "manual"]
-    height = max(4.0, 0.22 * len(stats) + 1.5)
-    fig, axes = plt.subplots(1, 3, figsize=(16, height), gridspec_kw={"width_ratios": [1, 1.6, 1]})
-    ax = axes[0]
+    # Score histogram and grading times in a top row of fixed height; the pass rates (one bar
+    # per graded item, a few hundred of them) below, across the full width.
+    items_height = max(2.0, 0.18 * len(stats) + 1.0)
+    fig = plt.figure(figsize=(14, 4.0 + items_height))
+    grid = fig.add_gridspec(2, 2, height_ratios=[4.0, items_height])
+    ax = fig.add_subplot(grid[0, 0])
     ax.hist(
         [r.score for r in records],
         bins=HISTOGRAM_BINS,
@@ -240,18 +243,21 @@ def write_figure(path: Path, records: Sequence[SubmissionRecord]) -> Path:
     )
     ax.set(title="Total score", xlabel="points", ylabel="submissions")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax = axes[1]
-    labels = [f"{s.notebook}: {s.grade_id}" for s in stats]
-    rates = [100 * (s.pass_rate or 0.0) for s in stats]
-    ax.barh(range(len(stats)), rates, color="tab:green")
-    ax.set_yticks(range(len(stats)), labels, fontsize=7)
-    ax.invert_yaxis()
-    ax.set(title="Pass rate per item", xlabel="% of submissions", xlim=(0, 100))
-    ax = axes[2]
+    ax = fig.add_subplot(grid[0, 1])
     ordered = sorted(records, key=lambda r: -r.seconds)
     ax.bar(range(len(ordered)), [r.seconds for r in ordered], color="tab:orange")
     ax.set_xticks(range(len(ordered)), [r.student for r in ordered], rotation=90, fontsize=7)
-    ax.set(title="Grading time", ylabel="seconds")
+    ax.set(title="Grading time (slowest first)", ylabel="seconds")
+    ax = fig.add_subplot(grid[1, :])
+    labels = [f"{s.notebook}: {s.grade_id}" for s in stats]
+    rates = [100 * (s.pass_rate or 0.0) for s in stats]
+    notebooks = sorted({s.notebook for s in stats})
+    palette = plt.get_cmap("tab10")
+    colors = [palette(notebooks.index(s.notebook) % 10) for s in stats]
+    ax.barh(range(len(stats)), rates, color=colors)
+    ax.set_yticks(range(len(stats)), labels, fontsize=7)
+    ax.set_ylim(len(stats) - 0.5, -0.5)
+    ax.set(title="Pass rate per item", xlabel="% of submissions", xlim=(0, 100))
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
