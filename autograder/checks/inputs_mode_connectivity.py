@@ -12,6 +12,8 @@ Kinds registered here:
   (logits doubled in train mode), to see whether a function evaluates "in the model's
   current mode" without the randomness of dropout;
 - ``spy_mlp`` (probe): an MLP that records the number of rows of every forward input;
+- ``model_params_probe`` (probe, after the call): the ``requires_grad`` flags and gradients
+  of the model's own parameters, which the snapshot of a module does not hold;
 - ``barrier_endpoint``: the parameters of a small MLP trained on the spiral task (two seeds
   give two solutions with a clear linear barrier between them), trained once per process.
 """
@@ -158,6 +160,32 @@ def build_spy_mlp(
     model = spy_class(*_base_mlp(in_dim, hidden, out_dim, seed).children())
     model.train(train_mode)
     return model
+
+
+@register_builder("model_params_probe", probe=True)
+def build_model_params_probe(*, arg: int = 0, probe: dict[str, Any]) -> Callable:
+    """After-call probe: the state of the parameters of the module passed as argument `arg`.
+
+    Records ``probe["param_requires_grad"]`` (parameter name -> its ``requires_grad`` flag)
+    and ``probe["params_with_grad"]`` (the names of the parameters left with a non-zero
+    ``.grad``; a ``.grad`` of None or zeros counts as clean), or ``probe["model_error"]``
+    when argument `arg` is not a module.
+    """
+
+    def after(value: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+        model = args[arg] if 0 <= arg < len(args) else None
+        if not isinstance(model, nn.Module):
+            probe["model_error"] = f"argument {arg} is not a torch.nn.Module"
+            return
+        named = list(model.named_parameters())
+        probe["param_requires_grad"] = {n: bool(p.requires_grad) for n, p in named}
+        probe["params_with_grad"] = [
+            n
+            for n, p in named
+            if type(p.grad) is torch.Tensor and bool(p.grad.detach().ne(0).any())
+        ]
+
+    return after
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,11 +4,14 @@ Every function of exercise-spec.md's 01 table has its parts here. Inputs that ar
 data (models, paths, trained endpoints) are `Build` recipes resolved by the builders in
 `inputs_mode_connectivity`. Values are compared with the reference solution where the spec
 fixes them; `train_bezier_midpoint`, whose order of random draws is free, is checked through
-properties (its start, one Adam step, the minibatch size, determinism, the barrier it removes).
+properties (its start, one Adam step and Adam's state over a few, the minibatch size,
+determinism, the barrier it removes). Functions given a model are also checked, through an
+after-call probe, for leaving its parameters' `requires_grad` flags and gradients alone.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -65,6 +68,21 @@ CURVE_BARRIER_FRACTION = 0.25
 """A trained Bezier curve keeps at most this fraction of the straight line's barrier (correct
 implementations keep 12–17% whatever their draw order and seed; training at alpha = 0.5 only,
 training theta_mid as a model of its own or dropping the factor 2 keep 30–55%)."""
+IB_NEGATIVE_TOL = 1e-6
+"""For diagnoses: an interpolated barrier below −IB_NEGATIVE_TOL left out the endpoints."""
+ADAM_MULTI_STEPS = 3
+"""Steps of the case that tells Adam (moments kept across steps) from an optimizer made anew
+every step, whose every step is a first Adam step of exactly ±lr per entry."""
+ADAM_WHOLE_LR_TOL = 0.02
+"""A total change "is a whole multiple of lr" when it is within this many lr of one."""
+ADAM_MAX_WHOLE_SHARE = 0.5
+"""After `ADAM_MULTI_STEPS` steps at most this share of the entries that moved may have moved
+by a whole multiple of lr (the reference and four other styles and draw orders, seeds 0–15:
+0–7%; Adam made anew every step: 88–99%)."""
+FLOAT32_ACCURACY_RTOL = 1e-5
+"""For diagnoses: a float64 result that matches within these tolerances but not within the
+float64 ones was computed with some float32 quantity."""
+FLOAT32_ACCURACY_ATOL = 1e-6
 BEZIER_TIMEOUT = 30.0
 """Seconds per call of `train_bezier_midpoint` (the reference needs well under one)."""
 
@@ -86,6 +104,55 @@ def _random_params(gen: torch.Generator, dtype: torch.dtype = torch.float32) -> 
     """A small parameter dict with a matrix, a vector, a 3-D tensor and a 0-d tensor."""
     shapes = {"layer.weight": (3, 2), "layer.bias": (3,), "conv.weight": (2, 2, 2), "scale": ()}
     return {k: torch.randn(s, generator=gen, dtype=dtype) for k, s in shapes.items()}
+
+
+_TWIN_KEYS = ("w1", "w2", "b1", "b2")
+_TWIN_SHAPES = {"w1": (3, 2), "w2": (3, 2), "b1": (3,), "b2": (3,)}
+
+
+def _twin_params(gen: torch.Generator) -> dict:
+    """Params whose keys come in pairs of equal shapes: w1/w2 (3, 2) and b1/b2 (3,)."""
+    return {k: torch.randn(_TWIN_SHAPES[k], generator=gen) for k in _TWIN_KEYS}
+
+
+def _swapped(params: dict) -> dict:
+    """The same params with the keys of each equal-shape pair in the other order."""
+    return {k: params[k] for k in ("w2", "w1", "b2", "b1")}
+
+
+def _rekeyed(like: Mapping[str, Any], params: Mapping[str, Any]) -> dict | None:
+    """`params`' tensors under `like`'s keys, paired by position (a typical mistake)."""
+    if len(like) != len(params) or list(like) == list(params):
+        return None
+    return dict(zip(like, params.values()))
+
+
+def _key_orders_differ(args: tuple) -> bool:
+    """Whether the case's parameter dicts hold the same keys, not all in the same order."""
+    dicts = [a for a in args if isinstance(a, Mapping)]
+    dicts += [d for a in args if type(a) is list for d in a if isinstance(d, Mapping)]
+    return (
+        len(dicts) > 1
+        and len({frozenset(d) for d in dicts}) == 1
+        and len({tuple(d) for d in dicts}) > 1
+    )
+
+
+def _reordered_keys_may_raise(inner: Verdict) -> Verdict:
+    """`inner`, except that a ValueError is accepted when the dicts' key orders differ.
+
+    The spec calls for a ValueError when keys differ; the same keys in another order do not
+    differ, and the reference pairs tensors by key. A strict implementation that also rejects
+    another order is safe, so it is not penalised; a wrong value (tensors paired by position)
+    is.
+    """
+
+    def verdict(case: Case, outcome: Outcome) -> str | None:
+        if outcome.raised("ValueError") and _key_orders_differ(case.args):
+            return None
+        return inner(case, outcome)
+
+    return verdict
 
 
 def _data(gen: torch.Generator, dtype: torch.dtype = torch.float32) -> tuple:
@@ -153,13 +220,43 @@ def _reference_verdict(
             msg = compare_value(outcome.value, expected, what=what)
         if msg is None:
             return None
-        if diagnose is not None:
-            why = diagnose(case, outcome.value)
-            if why:
-                msg = f"{msg}\n{why}"
+        why = diagnose(case, outcome.value) if diagnose is not None else None
+        if not why:
+            why = _float32_accuracy_note(outcome.value, expected)
+        if why:
+            msg = f"{msg}\n{why}"
         return with_hint(msg, case, hint)
 
     return verdict
+
+
+def _has_float64(expected: Any) -> bool:
+    tensors = expected.values() if isinstance(expected, Mapping) else [expected]
+    return any(type(t) is torch.Tensor and t.dtype == torch.float64 for t in tensors)
+
+
+def _float32_accuracy_note(got: Any, expected: Any) -> str | None:
+    """A note when a float64 result is right only to float32 accuracy (for diagnoses only)."""
+    if not _has_float64(expected):
+        return None
+    try:
+        if isinstance(expected, Mapping):
+            msg = compare_tensor_dict(
+                got, expected, what="", rtol=FLOAT32_ACCURACY_RTOL, atol=FLOAT32_ACCURACY_ATOL
+            )
+        else:
+            msg = compare_tensor(
+                got, expected, what="", rtol=FLOAT32_ACCURACY_RTOL, atol=FLOAT32_ACCURACY_ATOL
+            )
+    except Exception:
+        return None
+    if msg is not None:
+        return None
+    return (
+        "Your float64 result is right only to float32 accuracy: a float32 number entered the "
+        "computation (e.g. torch.tensor(alpha) or torch.tensor(weights), which are float32). "
+        "Keep scalars as Python floats, or make tensors with the parameters' dtype."
+    )
 
 
 def _dict_compare(*, check_dtype: bool = True) -> Callable[[Any, Any, str], str | None]:
@@ -173,6 +270,61 @@ def _fresh(case: Case) -> tuple[tuple, dict]:
     return materialize(case.args), materialize(dict(case.kwargs))
 
 
+_MODEL_PROBE = Build("model_params_probe", {"arg": 0})
+"""After-call probe of the model's parameters (requires_grad flags, gradients left behind)."""
+
+_MODEL_PARAMS_HINT = (
+    "leave the model as you found it: torch.func.functional_call needs no change to the "
+    "model's own parameters, and `with torch.no_grad():` computes without gradients"
+)
+
+
+def _probing_model(case_list: list[Case]) -> list[Case]:
+    """The cases with `_MODEL_PROBE` as their after-call probe (argument 0 is the model)."""
+    return [dataclasses.replace(c, post=_MODEL_PROBE) for c in case_list]
+
+
+def _model_params_kept(name: str, inner: Verdict) -> Verdict:
+    """`inner`, then: the model's parameters keep their requires_grad flags and get no .grad.
+
+    The snapshot of a module (values, buffers, mode) does not hold these, so cases with the
+    `_MODEL_PROBE` after-call probe record them; other cases are judged by `inner` alone.
+    """
+
+    def verdict(case: Case, outcome: Outcome) -> str | None:
+        msg = inner(case, outcome)
+        if msg or case.post is None or outcome.status != "returned":
+            return msg
+        flags = outcome.probe.get("param_requires_grad")
+        if not isinstance(flags, dict):
+            why = outcome.probe.get("model_error") or outcome.probe.get("post_error", "")
+            return with_hint(
+                f"after `{name}` returned, the model's parameters could not be read ({why})",
+                case,
+                _MODEL_PARAMS_HINT,
+            )
+        (model, *_), _ = _fresh(case)
+        for key, param in model.named_parameters():
+            if flags.get(key) != param.requires_grad:
+                return with_hint(
+                    f"`{name}` changed its input: model's parameter {key!r}.requires_grad "
+                    f"changed from {param.requires_grad} to {flags.get(key)}",
+                    case,
+                    _MODEL_PARAMS_HINT,
+                )
+        touched = outcome.probe.get("params_with_grad") or []
+        if touched:
+            return with_hint(
+                f"`{name}` changed its input: the model's parameter {touched[0]!r} was left "
+                "with a gradient (.grad): the loss was backpropagated into the model itself",
+                case,
+                _MODEL_PARAMS_HINT,
+            )
+        return None
+
+    return verdict
+
+
 # ---------------------------------------------------------------------------------------------
 # interpolate
 
@@ -182,8 +334,26 @@ _INTERP_HINT = (
 )
 
 
+_BY_POSITION = (
+    "Your result pairs the tensors of the parameter dicts by position, not by key (here the "
+    "dicts hold the same keys in different orders): look up every dict by key, e.g. "
+    "theta_b[k] for each key k of theta_a, instead of zipping their .values()."
+)
+
+
+def _matches_quietly(compute: Callable[[], Any], got: Any) -> bool:
+    """Whether `got` is close to what `compute()` returns (False if it raises)."""
+    try:
+        return _close(got, compute())
+    except Exception:
+        return False
+
+
 def _interp_diagnose(case: Case, got: Any) -> str | None:
     (theta_a, theta_b, alpha), _ = _fresh(case)
+    moved = _rekeyed(theta_a, theta_b)
+    if moved is not None and _matches_quietly(lambda: ref.interpolate(theta_a, moved, alpha), got):
+        return _BY_POSITION
     if _close(got, ref.interpolate(theta_a, theta_b, 1.0 - alpha)):
         return (
             f"Your result is the point at 1 − alpha = {1.0 - alpha:g}: the roles of theta_a and "
@@ -206,10 +376,18 @@ def _interp_case(label: str, gen: torch.Generator, alpha: float, **kw: Any) -> C
 
 def _interp_basic() -> list[Case]:
     gen = _gen(1)
+    twins = _gen(7)
+    twin_a, twin_b = _twin_params(twins), _twin_params(twins)
     return [
         _interp_case("alpha = 0.5, the midpoint", gen, 0.5),
         _interp_case("alpha = 0.25", gen, 0.25),
         Case("two MLPs' parameters, alpha = 0.7", (_params(1), _params(2), 0.7)),
+        Case(
+            "theta_b holds the same keys in another order, alpha = 0.3",
+            (twin_a, _swapped(twin_b), 0.3),
+            hint="dicts with the same keys may list them in different orders: pair the "
+            "tensors by key",
+        ),
     ]
 
 
@@ -277,7 +455,12 @@ _interp_verdict = _reference_verdict(
 make_checks(
     "interpolate",
     [
-        Part("basic", "points between two parameter dicts", _interp_basic, _interp_verdict),
+        Part(
+            "basic",
+            "points between two parameter dicts",
+            _interp_basic,
+            _reordered_keys_may_raise(_interp_verdict),
+        ),
         Part(
             "alpha_convention",
             "alpha = 0 is theta_a, alpha = 1 is theta_b",
@@ -331,18 +514,21 @@ def _compare_losses(got: Any, expected: Any, what: str) -> str | None:
     )
 
 
-def _losses_in_eval_mode(case: Case) -> torch.Tensor:
+def _losses_in_mode(case: Case, training: bool) -> torch.Tensor:
     (model, path, X, y, alphas), _ = _fresh(case)
-    model.eval()
+    model.train(training)
     return ref.loss_along_path(model, path, X, y, alphas)
 
 
 def _path_diagnose(case: Case, got: Any) -> str | None:
     (model, *_), _ = _fresh(case)
-    if model.training and _close(got, _losses_in_eval_mode(case)):
+    here, other = ("train", "eval") if model.training else ("eval", "train")
+    if _close(got, _losses_in_mode(case, not model.training)) and not _close(
+        got, _losses_in_mode(case, model.training)
+    ):
         return (
-            "Your losses are those of the model in eval mode, but the model is in train mode: "
-            "evaluate it in the mode it is in (do not call model.eval() or model.train())."
+            f"Your losses are those of the model in {other} mode, but the model is in {here} "
+            "mode: evaluate it in the mode it is in (do not call model.eval() or model.train())."
         )
     return None
 
@@ -397,7 +583,7 @@ def _path_mode() -> list[Case]:
         "this model's output depends on its mode (like dropout); evaluate it in the mode "
         "it is in and leave that mode unchanged"
     )
-    return [
+    cases = [
         Case(
             "a mode-dependent model in train mode",
             _path_args(_mode_scaled(0, train_mode=True), _linear(1, 2), [0.0, 0.5, 1.0], 8),
@@ -413,6 +599,7 @@ def _path_mode() -> list[Case]:
             _path_args(_mlp(0, train_mode=True), _linear(2, 3), [0.0, 0.5, 1.0], 10),
         ),
     ]
+    return _probing_model(cases)
 
 
 def _path_gradients() -> list[Case]:
@@ -445,16 +632,19 @@ def _no_grad_verdict(name: str, inner: Verdict, *, hint: str) -> Verdict:
 
 
 def _path_no_mutation() -> list[Case]:
-    return [
-        Case("a model in eval mode", _path_args(_mlp(0), _linear(1, 2), [0.0, 0.5, 1.0], 12)),
-        Case(
-            "a model in train mode",
-            _path_args(_mlp(0, train_mode=True), _linear(1, 2), [0.25, 0.75], 13),
-        ),
-        Case(
-            "alphas as a tensor", _path_args(_mlp(0), _linear(2, 1), torch.tensor([0.0, 1.0]), 14)
-        ),
-    ]
+    return _probing_model(
+        [
+            Case("a model in eval mode", _path_args(_mlp(0), _linear(1, 2), [0.0, 0.5, 1.0], 12)),
+            Case(
+                "a model in train mode",
+                _path_args(_mlp(0, train_mode=True), _linear(1, 2), [0.25, 0.75], 13),
+            ),
+            Case(
+                "alphas as a tensor",
+                _path_args(_mlp(0), _linear(2, 1), torch.tensor([0.0, 1.0]), 14),
+            ),
+        ]
+    )
 
 
 _PATH_ARGS = ("model", "path", "X", "y", "alphas")
@@ -475,12 +665,15 @@ make_checks(
             "mode",
             "evaluated in the model's current mode, which stays unchanged",
             _path_mode,
-            leaves_inputs_unchanged(
+            _model_params_kept(
                 "loss_along_path",
-                _PATH_ARGS,
-                also=_path_verdict,
-                hint="do not call model.eval() or model.train(): functional_call evaluates "
-                "the model in the mode it is in",
+                leaves_inputs_unchanged(
+                    "loss_along_path",
+                    _PATH_ARGS,
+                    also=_path_verdict,
+                    hint="do not call model.eval() or model.train(): functional_call evaluates "
+                    "the model in the mode it is in",
+                ),
             ),
         ),
         Part(
@@ -495,12 +688,15 @@ make_checks(
             "no_mutation",
             "the model's parameters and mode are left unchanged",
             _path_no_mutation,
-            leaves_inputs_unchanged(
+            _model_params_kept(
                 "loss_along_path",
-                _PATH_ARGS,
-                also=_path_verdict,
-                hint="do not load the path's parameters into the model (load_state_dict, "
-                "copy_): pass them to torch.func.functional_call instead",
+                leaves_inputs_unchanged(
+                    "loss_along_path",
+                    _PATH_ARGS,
+                    also=_path_verdict,
+                    hint="do not load the path's parameters into the model (load_state_dict, "
+                    "copy_): pass them to torch.func.functional_call instead",
+                ),
             ),
         ),
     ],
@@ -604,6 +800,12 @@ def _interp_barrier_diagnose(case: Case, got: Any) -> str | None:
             "interpolated_barrier subtracts, at each alpha, the loss on the straight line "
             "between the endpoint losses."
         )
+    if value < -IB_NEGATIVE_TOL:
+        return (
+            "Your result is negative, but the max runs over every i, the endpoints included, "
+            "where the excess over the line is 0: a path that stays below the line has a "
+            "barrier of 0, never less."
+        )
     values = as_float_list(losses, "losses")
     n = len(values)
     alphas = as_float_list(rest[0], "alphas") if rest else [i / (n - 1) for i in range(n)]
@@ -637,6 +839,11 @@ def _ib_default_alphas() -> list[Case]:
         Case("four losses [0.0, 0.8, 0.9, 2.0] (alphas 0, 1/3, 2/3, 1)", ([0.0, 0.8, 0.9, 2.0],)),
         Case("two losses [0.4, 0.2]: the barrier is 0", ([0.4, 0.2],)),
         Case("losses as a float32 tensor", (torch.tensor([0.5, 0.4, 1.1, 0.2]),)),
+        Case(
+            "a path below the line [0.5, 0.2, 0.1, 0.3]: the barrier is 0",
+            ([0.5, 0.2, 0.1, 0.3],),
+            hint="the max includes the endpoints (excess 0), so the barrier is never negative",
+        ),
     ]
 
 
@@ -653,6 +860,11 @@ def _ib_explicit_alphas() -> list[Case]:
         Case(
             "alphas that differ from the even spacing of the same length",
             ([0.3, 0.9, 0.5, 0.4, 0.6], [0.0, 0.05, 0.1, 0.95, 1.0]),
+        ),
+        Case(
+            "uneven alphas [0, 0.2, 0.7, 1], a path below the line: the barrier is 0",
+            ([0.6, 0.3, 0.2, 0.5], [0.0, 0.2, 0.7, 1.0]),
+            hint="the max includes the endpoints (excess 0), so the barrier is never negative",
         ),
         Case(
             "alphas[0] = 2e-7 and alphas[-1] = 1 − 3e-7 (within the tolerance 1e-6)",
@@ -743,6 +955,16 @@ def _ilc_basic() -> list[Case]:
             ([0.16, 0.95, 0.17], 0.05),
         ),
         Case("a flat path, delta 0", ([0.3, 0.3, 0.3], 0.0)),
+        Case(
+            "a peak away from the middle: [0.1, 0.5, 0.12, 0.1, 0.1], delta 0.05",
+            ([0.1, 0.5, 0.12, 0.1, 0.1], 0.05),
+            hint="check every loss on the path, not only the one at alpha = 0.5",
+        ),
+        Case(
+            "an even number of losses, the peak second: [0.3, 0.9, 0.31, 0.3], delta 0.1",
+            ([0.3, 0.9, 0.31, 0.3], 0.1),
+            hint="check every loss on the path, not only a middle one",
+        ),
     ]
 
 
@@ -973,8 +1195,34 @@ def _bezier_without_factor_2(theta_a: dict, theta_mid: dict, theta_b: dict, alph
     }
 
 
+def _bezier_through_mid(theta_a: dict, theta_mid: dict, theta_b: dict, alpha: float):
+    """The parabola through theta_a, theta_mid (at alpha = 0.5) and theta_b (a mistake)."""
+    return {
+        k: (1 - alpha) * (1 - 2 * alpha) * theta_a[k]
+        + 4 * alpha * (1 - alpha) * theta_mid[k]
+        + alpha * (2 * alpha - 1) * theta_b[k]
+        for k in theta_a
+    }
+
+
 def _bezier_diagnose(case: Case, got: Any) -> str | None:
     (theta_a, theta_mid, theta_b, alpha), _ = _fresh(case)
+    mid_moved, b_moved = _rekeyed(theta_a, theta_mid), _rekeyed(theta_a, theta_b)
+    if (mid_moved is not None or b_moved is not None) and _matches_quietly(
+        lambda: ref.bezier_point(theta_a, mid_moved or theta_mid, b_moved or theta_b, alpha), got
+    ):
+        return _BY_POSITION
+    if _close(got, ref.interpolate(theta_a, theta_b, alpha)):
+        return (
+            "Your result is the straight line interpolate(theta_a, theta_b, alpha): theta_mid "
+            "is missing. The middle term is 2·alpha·(1 − alpha)·theta_mid."
+        )
+    if _close(got, _bezier_through_mid(theta_a, theta_mid, theta_b, alpha)):
+        return (
+            "Your curve passes through theta_mid at alpha = 0.5 (an interpolating parabola). "
+            "In the quadratic Bezier curve theta_mid is a control point, which the curve does "
+            "not pass through: use the weights (1 − alpha)², 2·alpha·(1 − alpha) and alpha²."
+        )
     if _close(got, _bezier_without_factor_2(theta_a, theta_mid, theta_b, alpha)):
         return (
             "Your result lacks the factor 2 of the middle term: it is 2·alpha·(1 − alpha)·"
@@ -1010,7 +1258,18 @@ def _bezier_basic() -> list[Case]:
         _bezier_case("alpha = 0.3", gen, 0.3),
         _bezier_case("alpha = 0.8", gen, 0.8),
         Case("MLP parameters, alpha = 0.6", (_params(1), _params(3), _params(2), 0.6)),
+        _bezier_twin_case(),
     ]
+
+
+def _bezier_twin_case() -> Case:
+    gen = _gen(36)
+    a, mid, b = (_twin_params(gen) for _ in range(3))
+    return Case(
+        "theta_mid and theta_b hold theta_a's keys in another order, alpha = 0.4",
+        (a, _swapped(mid), _swapped(b), 0.4),
+        hint="dicts with the same keys may list them in different orders: pair the tensors by key",
+    )
 
 
 def _bezier_linear_midpoint() -> list[Case]:
@@ -1069,7 +1328,12 @@ make_checks(
             _bezier_endpoints,
             _bezier_verdict,
         ),
-        Part("basic", "points of the quadratic Bezier curve", _bezier_basic, _bezier_verdict),
+        Part(
+            "basic",
+            "points of the quadratic Bezier curve",
+            _bezier_basic,
+            _reordered_keys_may_raise(_bezier_verdict),
+        ),
         Part(
             "linear_midpoint",
             "with theta_mid the endpoints' average it equals interpolate",
@@ -1235,28 +1499,30 @@ def _tbm_result_verdict(case: Case, outcome: Outcome) -> str | None:
 
 
 def _tbm_contract() -> list[Case]:
-    return [
-        Case(
-            "5 steps on the two trained solutions",
-            _barrier_args(),
-            {"steps": 5, "lr": 0.01, "batch_size": 16, "seed": 0},
-        ),
-        Case(
-            "5 steps with the model in train mode",
-            _barrier_args(train_mode=True),
-            {"steps": 5, "lr": 0.01, "batch_size": 16, "seed": 1},
-        ),
-        Case(
-            "3 steps with float64 parameters and data",
-            _small_args(dtype="float64"),
-            {"steps": 3, "lr": 0.01, "batch_size": 4, "seed": 0},
-        ),
-        Case(
-            "3 steps with endpoints that require grad",
-            _small_args(requires_grad=True),
-            {"steps": 3, "lr": 0.01, "batch_size": 4, "seed": 0},
-        ),
-    ]
+    return _probing_model(
+        [
+            Case(
+                "5 steps on the two trained solutions",
+                _barrier_args(),
+                {"steps": 5, "lr": 0.01, "batch_size": 16, "seed": 0},
+            ),
+            Case(
+                "5 steps with the model in train mode",
+                _barrier_args(train_mode=True),
+                {"steps": 5, "lr": 0.01, "batch_size": 16, "seed": 1},
+            ),
+            Case(
+                "3 steps with float64 parameters and data",
+                _small_args(dtype="float64"),
+                {"steps": 3, "lr": 0.01, "batch_size": 4, "seed": 0},
+            ),
+            Case(
+                "3 steps with endpoints that require grad",
+                _small_args(requires_grad=True),
+                {"steps": 3, "lr": 0.01, "batch_size": 4, "seed": 0},
+            ),
+        ]
+    )
 
 
 def _tbm_adam_verdict(case: Case, outcome: Outcome) -> str | None:
@@ -1266,6 +1532,8 @@ def _tbm_adam_verdict(case: Case, outcome: Outcome) -> str | None:
     lr = float(case.kwargs["lr"])
     start = _average(args[1], args[2])
     moves = torch.cat([(got[k].double() - start[k].double()).abs().reshape(-1) for k in start])
+    if int(case.kwargs["steps"]) > 1:
+        return _tbm_adam_state_verdict(case, moves, lr)
     largest = float(moves.max())
     moved = int((moves > ADAM_STILL_FRACTION * lr).sum())
     share = float((moves >= ADAM_MOVED_FRACTION * lr).sum()) / max(moved, 1)
@@ -1291,6 +1559,31 @@ def _tbm_adam_verdict(case: Case, outcome: Outcome) -> str | None:
     return with_hint(problem, case, "")
 
 
+def _tbm_adam_state_verdict(case: Case, moves: torch.Tensor, lr: float) -> str | None:
+    """After several steps: fails when every step was a first Adam step (state not kept)."""
+    steps = int(case.kwargs["steps"])
+    in_lr = moves[moves > ADAM_STILL_FRACTION * lr] / lr
+    if not in_lr.numel():
+        return with_hint(
+            f"after steps={steps} with lr={lr:g}, `{_TBM}` did not change theta_mid: take "
+            "`steps` Adam steps on theta_mid",
+            case,
+            "",
+        )
+    whole = float(((in_lr - in_lr.round()).abs() <= ADAM_WHOLE_LR_TOL).float().mean())
+    if whole <= ADAM_MAX_WHOLE_SHARE:
+        return None
+    return with_hint(
+        f"after steps={steps} with lr={lr:g}, {whole:.0%} of the entries of theta_mid that "
+        "changed moved by a whole multiple of lr, as if every step were the first step of a "
+        "new Adam optimizer (which moves each entry by exactly ±lr). Create "
+        "torch.optim.Adam(theta_mid, lr=lr) once, before the loop, so that it keeps its "
+        "running averages of the gradients from step to step",
+        case,
+        "",
+    )
+
+
 def _tbm_adam() -> list[Case]:
     return [
         Case(
@@ -1302,6 +1595,11 @@ def _tbm_adam() -> list[Case]:
             "one step with lr = 0.005",
             _barrier_args(),
             {"steps": 1, "lr": 0.005, "batch_size": 32, "seed": 4},
+        ),
+        Case(
+            f"{ADAM_MULTI_STEPS} steps with lr = 0.01: Adam keeps its state between steps",
+            _barrier_args(),
+            {"steps": ADAM_MULTI_STEPS, "lr": 0.01, "batch_size": 16, "seed": 2},
         ),
     ]
 
@@ -1456,17 +1754,23 @@ make_checks(
             "result",
             "a detached dict like theta_a; endpoints, data and model unchanged",
             _tbm_contract,
-            leaves_inputs_unchanged(
+            _model_params_kept(
                 _TBM,
-                _TBM_ARGS,
-                also=_tbm_result_verdict,
-                hint="optimise new tensors for theta_mid; never change "
-                "theta_a, theta_b or the model (its parameters, "
-                "mode or buffers)",
+                leaves_inputs_unchanged(
+                    _TBM,
+                    _TBM_ARGS,
+                    also=_tbm_result_verdict,
+                    hint="optimise new tensors for theta_mid; never change "
+                    "theta_a, theta_b or the model (its parameters, "
+                    "mode or buffers)",
+                ),
             ),
         ),
         Part(
-            "adam_step", "one step is one Adam step with the given lr", _tbm_adam, _tbm_adam_verdict
+            "adam_step",
+            "one step is one Adam step with the given lr; Adam keeps its state across steps",
+            _tbm_adam,
+            _tbm_adam_verdict,
         ),
         Part(
             "minibatches",
@@ -1570,6 +1874,11 @@ def _basins_components() -> list[Case]:
         ),
         Case("no pairs at all: every solution alone", ([0.1, 0.2], {}, 0.05)),
         Case("a single solution", ([0.4], {}, 0.1)),
+        Case(
+            "(0, 1) and (2, 3) connected, then (1, 2) joins the two: one basin {0, 1, 2, 3}",
+            ([0.1] * 4, {(0, 1): 0.1, (2, 3): 0.1, (1, 2): 0.1}, 0.0),
+            hint="a connected pair can join two basins found before: merge them",
+        ),
         Case(
             "a long chain given backwards: 5–4, 4–3, 3–2, 2–1, 1–0",
             ([0.2] * 6, {(5, 4): 0.2, (4, 3): 0.2, (3, 2): 0.2, (2, 1): 0.2, (1, 0): 0.2}, 0.0),
@@ -1678,6 +1987,16 @@ _AVERAGE_HINT = (
 
 def _average_diagnose(case: Case, got: Any) -> str | None:
     (params_list, *rest), _ = _fresh(case)
+    weights = rest[0] if rest else None
+    moved = [_rekeyed(params_list[0], p) or p for p in params_list]
+    if any(m is not p for m, p in zip(moved, params_list)) and _matches_quietly(
+        lambda: ref.average_params(moved, weights), got
+    ):
+        return _BY_POSITION
+    if len(params_list) > 1 and _matches_quietly(
+        lambda: {k: sum(p[k] for p in params_list) for k in params_list[0]}, got
+    ):
+        return "Your result is the sum of the members, not their (weighted) average."
     if rest and rest[0] is not None and len(params_list) > 1:
         weights = as_float_list(rest[0], "weights")
         if _close(got, ref.average_params(params_list, list(reversed(weights)))):
@@ -1707,7 +2026,18 @@ def _average_uniform() -> list[Case]:
         Case("three members, default weights", (_members(gen, 3),)),
         Case("one member: its own parameters", (_members(gen, 1),)),
         Case("two MLPs' parameters", ([_params(1), _params(2)],)),
+        _average_twin_case(),
     ]
+
+
+def _average_twin_case() -> Case:
+    gen = _gen(65)
+    a, b, c = (_twin_params(gen) for _ in range(3))
+    return Case(
+        "three members, the second with its keys in another order",
+        ([a, _swapped(b), c],),
+        hint="dicts with the same keys may list them in different orders: pair the tensors by key",
+    )
 
 
 def _average_weights() -> list[Case]:
@@ -1763,7 +2093,12 @@ def _average_no_mutation() -> list[Case]:
 make_checks(
     "average_params",
     [
-        Part("uniform", "the uniform average by default", _average_uniform, _average_verdict),
+        Part(
+            "uniform",
+            "the uniform average by default",
+            _average_uniform,
+            _reordered_keys_may_raise(_average_verdict),
+        ),
         Part("weights", "explicit weights", _average_weights, _average_verdict),
         Part("dtype", "float64 members give float64 results", _average_dtype, _average_verdict),
         Part(
@@ -1803,12 +2138,29 @@ def _softmax_of_mean_logits(model: torch.nn.Module, params_list: list, X: torch.
         return torch.softmax(torch.stack(logits).mean(dim=0), dim=-1)
 
 
+def _ensemble_probs_over(model: torch.nn.Module, params_list: list, X: torch.Tensor, dim: int):
+    with torch.no_grad():
+        probs = [torch.softmax(functional_call(model, dict(p), (X,)), dim=dim) for p in params_list]
+        return torch.stack(probs).mean(dim=0)
+
+
 def _ensemble_diagnose(case: Case, got: Any) -> str | None:
     args, _ = _fresh(case)
     if _close(got, _softmax_of_mean_logits(*args)):
         return (
             "Your result is the softmax of the members' averaged logits; the ensemble averages "
             "the members' probabilities: softmax each member's logits first, then take the mean."
+        )
+    count = len(args[1])
+    if count > 1 and _close(got, count * ref.ensemble_probs(*args)):
+        return (
+            f"Your result is the sum of the {count} members' probabilities (each row sums to "
+            f"{count}): take their mean."
+        )
+    if _close(got, _ensemble_probs_over(*args, dim=0)):
+        return (
+            "Your softmax runs over the examples (dim 0), so each column sums to 1: take it "
+            "over the classes, dim=-1."
         )
     return None
 
@@ -1845,13 +2197,15 @@ def _ensemble_gradients() -> list[Case]:
 
 
 def _ensemble_no_mutation() -> list[Case]:
-    return [
-        Case(
-            "a model in train mode",
-            _ensemble_args(_mlp(0, train_mode=True), [_params(1), _params(2)], 5),
-        ),
-        Case("a model in eval mode", _ensemble_args(_mlp(0), [_params(3), _params(4)], 6)),
-    ]
+    return _probing_model(
+        [
+            Case(
+                "a model in train mode",
+                _ensemble_args(_mlp(0, train_mode=True), [_params(1), _params(2)], 5),
+            ),
+            Case("a model in eval mode", _ensemble_args(_mlp(0), [_params(3), _params(4)], 6)),
+        ]
+    )
 
 
 def _ensemble_errors() -> list[Case]:
@@ -1884,12 +2238,15 @@ make_checks(
             "no_mutation",
             "the model (parameters and mode) and members are left unchanged",
             _ensemble_no_mutation,
-            leaves_inputs_unchanged(
+            _model_params_kept(
                 "ensemble_probs",
-                _ENSEMBLE_ARGS,
-                also=_ensemble_verdict,
-                hint="pass each member to torch.func.functional_call "
-                "instead of loading it into the model",
+                leaves_inputs_unchanged(
+                    "ensemble_probs",
+                    _ENSEMBLE_ARGS,
+                    also=_ensemble_verdict,
+                    hint="pass each member to torch.func.functional_call "
+                    "instead of loading it into the model",
+                ),
             ),
         ),
         Part(
