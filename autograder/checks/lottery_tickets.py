@@ -65,6 +65,16 @@ def _w1(dtype: torch.dtype = torch.float32) -> torch.Tensor:
     return torch.tensor(W1, dtype=dtype)
 
 
+def _near_ties(dtype: torch.dtype, signs: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)) -> torch.Tensor:
+    """[1 + 2**-40, 1, 3, 1 + 2**-41] (times `signs`): three values that are all 1.0 in float32.
+
+    Ranked exactly, index 1 is the smallest, then 3, then 0; rounded to float32 the three
+    tie and the flat order would decide instead.
+    """
+    values = [1.0 + 2.0**-40, 1.0, 3.0, 1.0 + 2.0**-41]
+    return torch.tensor([v * s for v, s in zip(values, signs)], dtype=dtype)
+
+
 # ---------------------------------------------------------------------------------------------
 # Verdict helpers (stage 3)
 
@@ -322,6 +332,11 @@ def _magnitude_ties() -> list[Case]:
             (torch.tensor([[0.2, 0.1, 0.9], [0.1, 0.7, 0.1], [0.1, 0.3, 0.2]]), 0.3),
         ),
         Case("zeros of both signs tie", (torch.tensor([[0.0, 1.0, -0.0], [2.0, -0.0, 0.0]]), 0.5)),
+        Case(
+            "float64 magnitudes that differ only beyond float32 precision are not ties",
+            (_near_ties(torch.float64, signs=(-1.0, 1.0, 1.0, -1.0)), 0.5),
+            hint="rank the magnitudes in the dtype of the weights (or float64), not in float32",
+        ),
     ]
 
 
@@ -624,6 +639,7 @@ def _global_joint() -> list[Case]:
     masks = _ones_like(params, ["a", "b"])
     gen_params = _params(31, {"l1": (3, 4), "l2": (4, 2), "l3": (2, 2)})
     scaled = {"l1": gen_params["l1"] * 0.1, "l2": gen_params["l2"], "l3": gen_params["l3"] * 3}
+    fives = _params(35, {"u": (5,), "v": (1, 5), "w": (5, 1)})  # 2.5 a layer would round up
     return [
         Case(
             "one layer of small weights, one of large: global ranking prunes the small layer",
@@ -633,6 +649,12 @@ def _global_joint() -> list[Case]:
         Case(
             "three layers of different scales, fraction 0.5",
             (scaled, _ones_like(scaled, ["l1", "l2", "l3"]), 0.5),
+        ),
+        Case(
+            "three layers of 5 weights, fraction 0.5: prune_count(15, 0.5) = 8 in total, not "
+            "3 per layer",
+            (fives, _ones_like(fives, ["u", "v", "w"]), 0.5),
+            hint="round once, for the total kept over all keys, not once per layer",
         ),
         Case(
             "three layers of different scales, partly pruned, fraction 0.3",
@@ -841,6 +863,12 @@ def _rounds_boundary() -> list[Case]:
         Case("25% a round to 1 - 0.75**3 = 0.578125 exactly: 3 rounds", (0.25, 0.578125)),
         Case("10% a round to 1 - 0.9**4 = 0.3439", (0.1, 0.3439)),
         Case("target 5e-13: within 1e-12 of 0, so 0 rounds", (0.2, 5e-13)),
+        Case(
+            "50% a round to 0.7500000001: 1e-10 above 0.75, so 3 rounds",
+            (0.5, 0.7500000001),
+            hint="the slack is exactly 1e-12 (absolute): math.isclose or np.isclose allow far "
+            "more and stop a round early",
+        ),
     ]
 
 
@@ -907,9 +935,37 @@ _REWIND_HINT = (
 
 def _rewind_judge(outcome: Outcome, args: tuple, kwargs: dict) -> str | None:
     init_params, masks = args
-    return compare_tensor_dict(
+    msg = compare_tensor_dict(
         outcome.value, ref.rewind(init_params, masks), what="the result of `rewind`"
     )
+    if msg:
+        msg += _unzeroed_pruned_entry(outcome.value, masks)
+    return msg
+
+
+def _unzeroed_pruned_entry(got: Any, masks: Mapping[str, torch.Tensor]) -> str:
+    """A note naming the first pruned entry (mask False) that the result did not set to 0."""
+    if type(got) not in _DICT_TYPES:
+        return ""
+    for key, mask in masks.items():
+        value = got.get(key)
+        if (
+            type(value) is not torch.Tensor
+            or tuple(value.shape) != tuple(mask.shape)
+            or value.is_complex()
+            or value.dtype == torch.bool
+            or value.layout != torch.strided
+        ):
+            continue
+        flat = value.detach().cpu().to(torch.float64).reshape(-1)
+        bad = ((flat != 0) & ~mask.reshape(-1)).nonzero().reshape(-1)
+        if bad.numel():
+            where = _index_str(int(bad[0]), tuple(mask.shape))
+            return (
+                f" (masks[{key!r}] prunes entry {where} (False), yet the result has "
+                f"{float(flat[int(bad[0])]):.6g} there: every pruned entry must be 0)"
+            )
+    return ""
 
 
 def _rewind_copies_judge(outcome: Outcome, args: tuple, kwargs: dict) -> str | None:
@@ -1114,6 +1170,12 @@ def _imp_message(case: Case, outcome: Outcome) -> str | None:
             keys_hint="masks exist for every tensor with dim >= 2; biases are never pruned",
         )
         if msg:
+            if i < len(expected) and compare_mask_dict(value[i - 1], expected[-1], what="") is None:
+                msg += (
+                    f". They are the masks after the last round (round {len(expected)}): the "
+                    "list holds the same dict or tensors that later rounds changed in place; "
+                    "append a new dict of new tensors each round"
+                )
             return msg
         kept = sum(int(m.sum()) for m in expected[i - 1].values())
     return None
@@ -1261,6 +1323,11 @@ def _topk_ties() -> list[Case]:
         Case(
             "ties in a 3-D tensor",
             (torch.tensor([[[1.0, 1.0], [3.0, 1.0]], [[1.0, 3.0], [1.0, 0.0]]]), 0.5),
+        ),
+        Case(
+            "float64 scores that differ only beyond float32 precision are not ties",
+            (_near_ties(torch.float64), 0.75),
+            hint="compare the scores in their own dtype (or float64), not in float32",
         ),
     ]
 
