@@ -11,7 +11,10 @@ Kinds registered here (the generic `quadratic_loss`, `linear_loss`, `mlp`, `mlp_
 - ``constant_loss``: a loss that does not depend on theta at all (its Hessian is zero);
 - ``generator_state_probe`` (probe): an after-call probe (see `Case.post`) recording the
   state of the `torch.Generator` the function was given, so a verdict can tell whether the
-  function drew from it.
+  function drew from it;
+- ``input_grad_probe`` (probe): an after-call probe recording whether the function left a
+  gradient in an input tensor's `.grad` (from `.backward()` on theta itself), which later
+  calls would silently add to.
 """
 
 from __future__ import annotations
@@ -77,5 +80,21 @@ def build_generator_state_probe(
             probe["generator_error"] = "no torch.Generator among the inputs"
             return
         probe["generator_state"] = gen.get_state().clone()
+
+    return after
+
+
+@register_builder("input_grad_probe", probe=True)
+def build_input_grad_probe(*, arg: int, probe: dict[str, Any]) -> Callable:
+    """After-call probe: whether argument `arg` (a tensor) was left with a non-zero `.grad`.
+
+    Records ``probe["grad_left"]`` (True when ``args[arg].grad`` holds a non-zero tensor). A
+    `.grad` set back to None or zeroed counts as clean.
+    """
+
+    def after(value: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+        tensor = args[arg] if 0 <= arg < len(args) else None
+        grad = tensor.grad if type(tensor) is torch.Tensor else None
+        probe["grad_left"] = type(grad) is torch.Tensor and bool(grad.detach().ne(0).any())
 
     return after

@@ -10,7 +10,10 @@ the eigenvalues of the Hessian computed by `torch.autograd.functional.hessian`.
 Only what the spec states is graded: no case depends on the reference's own extra choices
 (casting v or probes to theta's dtype, losses with more than one element, |λ| exactly equal to
 tol, a negative tol, empty alphas or betas, layer_in == layer_out, NaN factors, the dtype of a
-direction that differs from theta's).
+direction that differs from theta's, the order of the keys `filter_normalize` returns; a
+ValueError for theta's keys in another order than direction's is accepted). "Never modifies its
+inputs" includes theta's `.grad`: a gradient left there by `.backward()` through theta makes the
+next call of the function add to it.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from solutions import landscape_geometry as ref
 
 from .call import materialize
 from .registry import make_checks
-from .types import Build, Case, Outcome, Part
+from .types import Build, Case, Outcome, Part, Verdict
 from .verdicts import (
     _index_str,
     as_scalar,
@@ -40,6 +43,7 @@ from .verdicts import (
     leaves_inputs_unchanged,
     raises_value_error,
     returned_then,
+    with_hint,
 )
 
 _DICT_TYPES = (dict, OrderedDict)
@@ -85,6 +89,9 @@ FUNCTION_ATOL = 1e-5
 SPECTRUM_DIAGNOSE_RTOL = 1e-9
 """`spectrum_trace`: how close a wrong sum must be to a typical mistake's value to name it
 (off by one term at dim = 1000 is a relative difference of 1e-4)."""
+SPECTRUM_RTOL = 1e-5
+"""`spectrum_trace`: relative tolerance. Summing in float32 stays below 2e-6 (numpy, torch or a
+plain loop, dim up to 10^7); the approximation ln dim + γ is 6.7e-5 off at dim = 1000."""
 SPECTRUM_TIMEOUT = 10.0
 """Seconds per call of `spectrum_trace` (dim = 10^7: numpy takes 0.1 s, a plain Python loop
 about 1 s; anything that is not linear in dim never finishes)."""
@@ -188,6 +195,36 @@ def _compare_scalar(got: Any, expected: float, what: str) -> str | None:
     return compare_float(got, expected, what=what, rtol=SCALAR_RTOL, atol=SCALAR_ATOL)
 
 
+#: After-call probe of theta's `.grad` (argument 1 of hvp, hutchinson_trace, top_eigenvalue).
+_THETA_GRAD_PROBE = Build("input_grad_probe", {"arg": 1})
+
+
+def _unchanged_and_no_grad_left(name: str, arg_names: tuple[str, ...], also: Verdict) -> Verdict:
+    """Inputs unchanged, theta (argument 1) left without a `.grad`, then `also`.
+
+    `.backward()` through theta itself fills theta.grad; a second call (the next probe of a
+    Hutchinson loop, the next power-iteration step) then adds its product to the old one.
+    """
+    unchanged = leaves_inputs_unchanged(name, arg_names)
+
+    def verdict(case: Case, outcome: Outcome) -> str | None:
+        msg = unchanged(case, outcome)
+        if msg:
+            return msg
+        if outcome.probe.get("grad_left"):
+            return with_hint(
+                f"`{name}` left a gradient in theta.grad (from .backward() through theta "
+                "itself): every later call adds its result to it, so a second product or "
+                "estimate comes out wrong",
+                case,
+                "differentiate a detached copy x = theta.detach().clone().requires_grad_(True) "
+                "with torch.autograd.grad (or torch.func), which never touches theta.grad",
+            )
+        return also(case, outcome)
+
+    return verdict
+
+
 # ---------------------------------------------------------------------------------------------
 # hvp
 
@@ -200,10 +237,53 @@ _HVP_HINT = (
 )
 
 
+def _gradient(loss_fn: Callable, theta: torch.Tensor) -> torch.Tensor:
+    """∇L(theta) (zeros when the loss does not depend on theta), for naming a mistake."""
+    x = theta.detach().clone().requires_grad_(True)
+    with torch.enable_grad():
+        loss = loss_fn(x)
+        if not loss.requires_grad:
+            return torch.zeros_like(x).detach()
+        (g,) = torch.autograd.grad(loss, x, allow_unused=True)
+    return torch.zeros_like(x).detach() if g is None else g.detach()
+
+
+def _hvp_mistake(
+    got: Any, expected: torch.Tensor, loss_fn: Callable, theta: torch.Tensor, v: torch.Tensor
+) -> str:
+    """Name a typical mistake whose value `got` equals, else ""."""
+    if type(got) is not torch.Tensor or tuple(got.shape) != tuple(expected.shape):
+        return ""
+    candidates = [
+        (
+            ref.hvp(loss_fn, theta, torch.ones_like(v)),
+            "Your result is H·1 (the sums of the Hessian's rows), not H·v: pass v as "
+            "grad_outputs=v (or differentiate (g * v).sum()) instead of g.sum()",
+        ),
+        (
+            _gradient(loss_fn, theta),
+            "Your result is the gradient ∇L(theta); differentiate the gradient once more, along v",
+        ),
+    ]
+    norm = float(torch.linalg.vector_norm(v.detach().to(torch.float64)))
+    if norm > 0:
+        candidates.append(
+            (
+                ref.hvp(loss_fn, theta, v / norm),
+                "Your result is H·(v / ‖v‖): use v as given, without normalising it",
+            )
+        )
+    for target, why in candidates:
+        if _tensor_near(got, target) and not _tensor_near(expected, target):
+            return "\n" + why
+    return ""
+
+
 def _hvp_judge(case: Case, outcome: Outcome, args: tuple, kwargs: dict) -> str | None:
     loss_fn, theta, v = args
     expected = ref.hvp(loss_fn, theta, v)
-    return compare_tensor(outcome.value, expected, what="the result of `hvp`")
+    msg = compare_tensor(outcome.value, expected, what="the result of `hvp`")
+    return msg + _hvp_mistake(outcome.value, expected, loss_fn, theta, v) if msg else None
 
 
 _hvp_verdict = _checked(_HVP, _hvp_judge, _HVP_HINT)
@@ -216,6 +296,18 @@ _hvp_zero_verdict = _checked(
     "gradient does not depend on theta (g.requires_grad is False, or autograd returns None) "
     "return torch.zeros_like(theta) instead of differentiating again",
 )
+
+
+_hvp_zero_unchanged = leaves_inputs_unchanged(
+    _HVP, ("loss_fn", "theta", "v"), also=_hvp_zero_verdict
+)
+
+
+def _hvp_zero_part_verdict(case: Case, outcome: Outcome) -> str | None:
+    """Zeros for a zero Hessian (with its hint when the call fails), inputs left unchanged."""
+    if outcome.status != "returned":
+        return _hvp_zero_verdict(case, outcome)
+    return _hvp_zero_unchanged(case, outcome)
 
 
 def _hvp_basic() -> list[Case]:
@@ -329,11 +421,13 @@ def _hvp_requires_grad() -> list[Case]:
             "theta does not require grad",
             (_mlp_loss(4, 33), _mlp_theta(4), _randn((d,), 52)),
             hint=hint,
+            post=_THETA_GRAD_PROBE,
         ),
         Case(
             "theta requires grad (a leaf, like a flattened model parameter)",
             (_mlp_loss(4, 33), _mlp_theta(4, requires_grad=True), _randn((d,), 53)),
             hint=hint,
+            post=_THETA_GRAD_PROBE,
         ),
         Case(
             "quadratic loss, theta requires grad",
@@ -343,6 +437,7 @@ def _hvp_requires_grad() -> list[Case]:
                 _randn((3,), 56, torch.float64),
             ),
             hint=hint,
+            post=_THETA_GRAD_PROBE,
         ),
     ]
 
@@ -369,14 +464,14 @@ make_checks(
             "zero_hessian",
             "a loss whose Hessian is zero gives zeros",
             _hvp_zero_hessian,
-            _hvp_zero_verdict,
+            _hvp_zero_part_verdict,
         ),
         Part("mlp", "an MLP's flat loss in float32 and float64", _hvp_mlp, _hvp_verdict),
         Part(
             "requires_grad",
             "works whether or not theta requires grad and never changes it",
             _hvp_requires_grad,
-            leaves_inputs_unchanged(_HVP, ("loss_fn", "theta", "v"), also=_hvp_verdict),
+            _unchanged_and_no_grad_left(_HVP, ("loss_fn", "theta", "v"), _hvp_verdict),
         ),
         Part(
             "errors",
@@ -437,7 +532,14 @@ def _rad_balance_judge(case: Case, outcome: Outcome, args: tuple, kwargs: dict) 
     msg = _rad_form(outcome.value, *_rad_sizes(case))
     if msg:
         return msg
-    x = outcome.value.detach().to(torch.float64).reshape(-1)
+    rows = outcome.value.detach().to(torch.float64)
+    if rows.shape[0] > 1 and bool((rows == rows[:1]).all()):
+        return (
+            f"all {rows.shape[0]} probes (rows) are the same vector: draw every probe, and "
+            "every entry of it, independently (one draw of shape (num_probes, dim), not one "
+            "row repeated)"
+        )
+    x = rows.reshape(-1)
     plus = float((x > 0).to(torch.float64).mean())
     if abs(float(x.mean())) >= PROBE_BALANCE_TOL:
         return (
@@ -632,7 +734,59 @@ def _hutch_judge(case: Case, outcome: Outcome, args: tuple, kwargs: dict) -> str
             f"{msg}: your result is the exact trace tr H = {exact:.6g}, not the estimate from "
             "the given probes; use the rows of `probes` as the vectors v"
         )
+    why = _hutch_mistake(got, expected, loss_fn, theta, probes)
+    if why:
+        return f"{msg}: {why}"
+    if outcome.global_rng_changed:
+        return (
+            f"{msg}: your function drew from torch's global random generator; the estimate "
+            "uses exactly the given `probes` (draw nothing)"
+        )
     return msg
+
+
+def _hutch_mistake(
+    got: float | None, expected: float, loss_fn: Callable, theta: torch.Tensor, probes: torch.Tensor
+) -> str:
+    """Name a typical mistake whose value `got` equals, else ""."""
+    if got is None:
+        return ""
+    rows = probes.detach().to(theta.dtype).reshape(probes.shape[0], -1)
+    n, d = rows.shape
+    hvps = [ref.hvp(loss_fn, theta, v.reshape(theta.shape)).reshape(-1) for v in rows]
+    quads = [float((v * hv).to(torch.float64).sum()) for v, hv in zip(rows, hvps)]
+    sums = [float(hv.to(torch.float64).sum()) for hv in hvps]
+    if expected < 0 and _near(got, -expected):
+        return (
+            "your result has the right size but the wrong sign: vᵀHv can be negative (at a "
+            "saddle), keep its sign (no abs, no clamping)"
+        )
+    if d > 1 and _near(got, expected / d) and not _near(expected, expected / d):
+        return (
+            f"your result is the estimate divided by dim = {d}: a mean over all n·dim entries "
+            "of v * Hv (or probes scaled to unit length). Sum over the entries of each probe "
+            "(vᵀHv), then average over the probes only, with the probes as given"
+        )
+    if n > 1 and _near(got, expected * n / (n - 1)) and not _near(expected, 0.0):
+        return (
+            f"your result divides the sum by num_probes − 1 = {n - 1}; the estimate is the plain "
+            f"mean, the sum divided by num_probes = {n}"
+        )
+    if n > 1 and _near(got, quads[0]) and not _near(expected, quads[0]):
+        return f"your result is vᵀHv of the first probe only; average it over all {n} probes"
+    clamped = sum(max(q, 0.0) for q in quads) / n
+    if _near(got, clamped) and not _near(expected, clamped):
+        return (
+            "your result drops or clamps the negative values of vᵀHv; a Hessian need not be "
+            "positive semi-definite, so average every vᵀHv with its sign"
+        )
+    mean_sums = sum(sums) / n
+    if _near(got, mean_sums) and not _near(expected, mean_sums):
+        return (
+            "your result is the mean of the sums of the entries of Hv (1ᵀHv), not of vᵀHv: "
+            "multiply Hv by v entry by entry before summing"
+        )
+    return ""
 
 
 _hutch_verdict = _checked(_HUTCH, _hutch_judge, _HUTCH_HINT)
@@ -689,6 +843,15 @@ def _hutch_probes() -> list[Case]:
             (_quad(A), theta, torch.ones(2, d, dtype=torch.float64)),
         ),
         Case(
+            "an indefinite Hessian with a negative trace (a saddle): a negative estimate",
+            (
+                _quad(_sym([-3.0, -1.5, 0.5, -2.0, 1.0], 89)),
+                theta,
+                _rademacher(6, d, 99, torch.float64),
+            ),
+            hint="vᵀHv can be negative; keep the sign (no abs, no clamping at 0)",
+        ),
+        Case(
             "a linear loss (zero Hessian): 0.0",
             (
                 Build("linear_loss", {"b": _randn((d,), 84)}),
@@ -737,10 +900,12 @@ def _hutch_no_mutation() -> list[Case]:
         Case(
             "theta requires grad",
             (_mlp_loss(7, 36), _mlp_theta(7, requires_grad=True), _rademacher(4, d, 97)),
+            post=_THETA_GRAD_PROBE,
         ),
         Case(
             "theta does not require grad",
             (_mlp_loss(7, 36), _mlp_theta(7), _rademacher(4, d, 98)),
+            post=_THETA_GRAD_PROBE,
         ),
     ]
 
@@ -751,7 +916,8 @@ make_checks(
         Part("basic", "the mean of vᵀHv over Rademacher probes", _hutch_basic, _hutch_verdict),
         Part(
             "probes",
-            "exact for any given probes (Gaussian, basis vectors, one probe, zero Hessian)",
+            "exact for any given probes (Gaussian, basis vectors, one probe, a saddle, zero "
+            "Hessian)",
             _hutch_probes,
             _hutch_verdict,
         ),
@@ -769,7 +935,7 @@ make_checks(
             "no_mutation",
             "theta (and its requires_grad) and probes are left unchanged",
             _hutch_no_mutation,
-            leaves_inputs_unchanged(_HUTCH, ("loss_fn", "theta", "probes"), also=_hutch_verdict),
+            _unchanged_and_no_grad_left(_HUTCH, ("loss_fn", "theta", "probes"), _hutch_verdict),
         ),
     ],
 )
@@ -796,6 +962,11 @@ def _eli_judge(case: Case, outcome: Outcome, args: tuple, kwargs: dict) -> str |
         return f"{msg}: you used sigma instead of sigma² (sigma is a standard deviation)"
     if _near(got, s**2 * t) and expected != 0:
         return f"{msg}: the factor 1/2 is missing"
+    if expected != 0 and _near(got, expected / 2):
+        return (
+            f"{msg}: half the expected value, (sigma / 2)² = sigma² / 4 instead of sigma² / 2 "
+            "(square sigma first, then halve)"
+        )
     if t < 0 and _near(got, -expected):
         return f"{msg}: the sign is lost; a negative trace (at a saddle) gives a negative value"
     return msg
@@ -882,6 +1053,27 @@ def _pli_judge(case: Case, outcome: Outcome, args: tuple, kwargs: dict) -> str |
         return f"{msg}: your result sums over the {n} rows of noise instead of averaging them"
     if _near(got, sum(_loss_values(loss_fn, noise)) / n - base):
         return f"{msg}: your result evaluates L(e) instead of L(theta + e)"
+    if _near(got, base - sum(shifted) / n) and not _near(expected, 0.0):
+        return (
+            f"{msg}: the sign is flipped, L(theta) minus the mean; the increase is the mean of "
+            "L(theta + e) minus L(theta)"
+        )
+    if n > 1 and _near(got, expected * n / (n - 1)) and not _near(expected, 0.0):
+        return (
+            f"{msg}: your result divides by n − 1 = {n - 1}; take the plain mean over the {n} "
+            "rows of noise"
+        )
+    at_mean = _loss_values(loss_fn, theta.detach()[None] + noise.mean(0))[0] - base
+    if n > 1 and _near(got, at_mean) and not _near(expected, at_mean):
+        return (
+            f"{msg}: your result is L(theta + mean of the rows of noise) − L(theta): average "
+            "the losses L(theta + e) over the rows, not the perturbations e"
+        )
+    if outcome.global_rng_changed:
+        return (
+            f"{msg}: your function drew from torch's global random generator; use exactly "
+            "the given rows of `noise` as the perturbations (draw nothing)"
+        )
     return msg
 
 
@@ -1030,18 +1222,32 @@ def _spec_mistake(decay: str, n: int, got: float, expected: float) -> str | None
                 "that is the integral ∫ e^(−k) dk, not the discrete sum from k = 1 "
                 "(1/(e − 1) ≈ 0.582 in the limit)"
             )
+        if near(1.0 / (math.e - 1.0)):
+            return (
+                "that is 1/(e − 1), the limit of the infinite sum; for a finite dim sum the "
+                "terms e^(−k) from k = 1 to dim"
+            )
     elif near(math.log(n)) or near(math.log(n) + ref.EULER_GAMMA):
         return (
             "that is an approximation (ln dim, from the integral), not the discrete sum from "
             "k = 1 to dim of 1/k"
         )
+    other = "exponential" if decay == "inverse" else "inverse"
+    if near(ref.spectrum_trace(other, n)):
+        return f'that is the {other} sum: "inverse" is Σ 1/k, "exponential" is Σ e^(−k)'
     return None
 
 
 def _spec_judge(case: Case, outcome: Outcome, args: tuple, kwargs: dict) -> str | None:
     decay, dim = args
     expected = ref.spectrum_trace(decay, dim)
-    msg = _compare_scalar(outcome.value, expected, "the result of `spectrum_trace`")
+    msg = compare_float(
+        outcome.value,
+        expected,
+        what="the result of `spectrum_trace`",
+        rtol=SPECTRUM_RTOL,
+        atol=SCALAR_ATOL,
+    )
     if msg is None:
         return None
     got = as_scalar(outcome.value)
@@ -1337,11 +1543,13 @@ def _top_no_mutation() -> list[Case]:
             "theta requires grad (MLP flat loss, 30 iterations)",
             (_mlp_loss(5, 105), _mlp_theta(5, requires_grad=True)),
             _top_kwargs(24, num_iters=MLP_POWER_ITERS),
+            post=_THETA_GRAD_PROBE,
         ),
         Case(
             "theta does not require grad",
             (_quad(_sym([2.0, -1.0, 0.5], 154)), _randn((3,), 155, torch.float64)),
             _top_kwargs(25),
+            post=_THETA_GRAD_PROBE,
         ),
     ]
 
@@ -1378,7 +1586,7 @@ make_checks(
             "no_mutation",
             "theta (and its requires_grad) is left unchanged",
             _top_no_mutation,
-            leaves_inputs_unchanged(_TOP, ("loss_fn", "theta"), also=_top_verdict),
+            _unchanged_and_no_grad_left(_TOP, ("loss_fn", "theta"), _top_verdict),
         ),
     ],
 )
@@ -1777,6 +1985,58 @@ def _per_column(direction: dict, theta: dict) -> dict:
     return out
 
 
+def _filterwise(direction: dict, theta: dict, scale: Callable) -> dict:
+    """Every tensor with dim ≥ 2 times `scale(‖d_i‖, ‖theta_i‖)` per filter; dim ≤ 1 zeros."""
+    out = {}
+    for k, d in direction.items():
+        if d.dim() <= 1:
+            out[k] = torch.zeros_like(d)
+            continue
+        d_norm = d.reshape(d.shape[0], -1).norm(dim=1)
+        t_norm = theta[k].to(d.dtype).reshape(d.shape[0], -1).norm(dim=1)
+        out[k] = d * scale(d_norm, t_norm).reshape(-1, *([1] * (d.dim() - 1)))
+    return out
+
+
+def _norm_over_dim1(direction: dict, theta: dict) -> dict:
+    """Norms over dim 1 only (keepdim), a mistake that differs from filters for dim ≥ 3."""
+    out = {}
+    for k, d in direction.items():
+        if d.dim() <= 1:
+            out[k] = torch.zeros_like(d)
+        else:
+            t = theta[k].to(d.dtype)
+            scale = t.norm(dim=1, keepdim=True) / (
+                d.norm(dim=1, keepdim=True) + ref.FILTER_NORM_EPS
+            )
+            out[k] = d * scale
+    return out
+
+
+_EPS = ref.FILTER_NORM_EPS
+_FN_VARIANTS: tuple[tuple[Callable[[dict, dict], dict], str], ...] = (
+    (
+        lambda dr, th: _filterwise(dr, th, lambda dn, tn: tn / dn.clamp_min(_EPS)),
+        "You divided by max(‖d_i‖, eps) (as torch.nn.functional.normalize does) or by ‖d_i‖ "
+        "alone; the formula divides by ‖d_i‖ + 1e-10",
+    ),
+    (
+        lambda dr, th: _filterwise(dr, th, lambda dn, tn: 1.0 / (dn + _EPS)),
+        "Every filter of your result has norm 1: multiply the unit filter d_i / ‖d_i‖ by "
+        "‖theta_i‖, the norm of the matching filter of theta",
+    ),
+    (
+        lambda dr, th: _filterwise(dr, th, lambda dn, tn: dn / (tn + _EPS)),
+        "Your ratio is upside down: scale filter i by ‖theta_i‖ / (‖d_i‖ + 1e-10)",
+    ),
+    (
+        _norm_over_dim1,
+        "You took the norms over dim 1 only; a filter's norm is over all dims but dim 0 "
+        "(e.g. d.flatten(1).norm(dim=1))",
+    ),
+)
+
+
 def _fn_diagnose(got: Any, direction: dict, theta: dict) -> str:
     keys_1d = [k for k, d in direction.items() if d.dim() <= 1]
     if type(got) not in _DICT_TYPES or set(got) != set(direction):
@@ -1803,6 +2063,20 @@ def _fn_diagnose(got: Any, direction: dict, theta: dict) -> str:
             "\nYou normalised the columns (norms along dim 0); a filter is a row, index i along "
             "dim 0, with the norm over all other dims"
         )
+    expected = ref.filter_normalize(direction, theta)
+    if list(direction) != list(theta) and set(direction) == set(theta):
+        by_position = dict(zip(direction, theta.values()))
+        if all(by_position[k].shape == d.shape for k, d in direction.items()):
+            paired = ref.filter_normalize(direction, by_position)
+            if _dict_near(got, paired) and not _dict_near(expected, paired):
+                return (
+                    "\nYou paired direction's and theta's tensors by position; theta lists the "
+                    "same keys in another order, so look each one up by key (theta[k])"
+                )
+    for variant, why in _FN_VARIANTS:
+        target = variant(direction, theta)
+        if _dict_near(got, target) and not _dict_near(expected, target):
+            return "\n" + why
     if any(
         type(v) is torch.Tensor and v.is_floating_point() and bool(torch.isnan(v).any())
         for v in got.values()
@@ -1834,6 +2108,15 @@ def _params_like(
 
 
 _MLP_SHAPES = {"0.weight": (4, 2), "0.bias": (4,), "2.weight": (3, 4), "2.bias": (3,)}
+_TWIN_SHAPES = {"a.weight": (3, 4), "b.weight": (3, 4), "a.bias": (3,), "b.bias": (3,)}
+#: `_TWIN_SHAPES`' keys with each pair of equal shapes swapped: pairing by position is silent.
+_TWIN_SWAPPED = ("b.weight", "a.weight", "b.bias", "a.bias")
+
+
+def _in_order(params: dict, keys: tuple[str, ...]) -> dict:
+    return {k: params[k] for k in keys}
+
+
 _CONV_SHAPES = {
     "conv.weight": (3, 2, 3, 3),
     "conv.bias": (3,),
@@ -1874,7 +2157,39 @@ def _fn_basic() -> list[Case]:
                 ),
             ),
         ),
+        Case(
+            "theta holds direction's keys in another order (two weights of one shape)",
+            (
+                _params_like(_TWIN_SHAPES, 177),
+                _in_order(_params_like(_TWIN_SHAPES, 178), _TWIN_SWAPPED),
+            ),
+            hint="dicts with the same keys may list them in different orders: look theta's "
+            "tensors up by key (theta[k]), never pair them with direction's by position",
+        ),
     ]
+
+
+def _fn_reordered_may_raise(inner: Verdict) -> Verdict:
+    """`inner`, except that a ValueError is accepted when theta lists the keys in another order.
+
+    The spec calls for a ValueError when keys or shapes differ; the same keys in another order
+    do not differ, and the reference pairs tensors by key. A strict implementation that also
+    rejects another order is safe, so it is not penalised; tensors paired by position are.
+    """
+
+    def verdict(case: Case, outcome: Outcome) -> str | None:
+        direction, theta = case.args
+        if (
+            outcome.raised("ValueError")
+            and isinstance(direction, Mapping)
+            and isinstance(theta, Mapping)
+            and set(direction) == set(theta)
+            and list(direction) != list(theta)
+        ):
+            return None
+        return inner(case, outcome)
+
+    return verdict
 
 
 def _fn_filters() -> list[Case]:
@@ -1958,7 +2273,12 @@ def _fn_no_mutation() -> list[Case]:
 make_checks(
     _FN,
     [
-        Part("basic", "each filter takes the norm of theta's filter", _fn_basic, _fn_verdict),
+        Part(
+            "basic",
+            "each filter takes the norm of theta's filter",
+            _fn_basic,
+            _fn_reordered_may_raise(_fn_verdict),
+        ),
         Part("filters", "filters along dim 0 of 3-D and 4-D tensors", _fn_filters, _fn_verdict),
         Part(
             "zeros",
@@ -2015,8 +2335,40 @@ def _surf_diagnose(got: Any, args: tuple) -> str:
     b = [float(x) for x in (betas.tolist() if isinstance(betas, torch.Tensor) else betas)]
     if _tensor_near(got, _surface_by_loop(loss_fn, torch.zeros_like(theta), d1, d2, a, b)):
         return "\nYour surface is L(alphas[i]·d1 + betas[j]·d2): the plane must pass through theta"
+    expected = _surface_by_loop(loss_fn, theta, d1, d2, a, b)
+    square = len(a) == len(b) and len(a) > 1
+    if square and _tensor_near(got, expected.T) and not _tensor_near(expected, expected.T):
+        also = (
+            "; with alphas equal to betas that is also what swapping d1 and d2 gives "
+            "(alphas multiply d1, betas multiply d2)"
+            if a == b
+            else ""
+        )
+        return (
+            "\nYour surface is transposed: row i belongs to alphas[i] and column j to betas[j] "
+            f"(torch.meshgrid / np.meshgrid need indexing='ij' for that layout){also}"
+        )
     if _tensor_near(got, _surface_by_loop(loss_fn, theta, d2, d1, a, b)):
         return "\nYour surface swaps the directions: alphas multiply d1 and betas multiply d2"
+    if len(a) > 1 and len(b) > 1:
+        # meshgrid's default indexing='xy' enumerates the points with betas varying slowest
+        xy = torch.stack([_surface_by_loop(loss_fn, theta, d1, d2, a, [y])[:, 0] for y in b])
+        if _tensor_near(got, xy.reshape(len(a), len(b))):
+            return (
+                "\nYour grid points are in the wrong order: they were generated with betas "
+                "varying slowest (meshgrid's default indexing='xy') and then reshaped to "
+                "(len(alphas), len(betas)); use indexing='ij' so that Z[i, j] belongs to "
+                "alphas[i] and betas[j]"
+            )
+    n1 = float(torch.linalg.vector_norm(d1.detach().to(torch.float64)))
+    n2 = float(torch.linalg.vector_norm(d2.detach().to(torch.float64)))
+    if n1 > 0 and n2 > 0:
+        unit = _surface_by_loop(loss_fn, theta, d1 / n1, d2 / n2, a, b)
+        if _tensor_near(got, unit) and not _tensor_near(expected, unit):
+            return (
+                "\nYou normalised d1 and d2 to unit length; use the directions as given "
+                "(they come filter-normalised already)"
+            )
     return ""
 
 
@@ -2149,6 +2501,19 @@ def _surf_conventions() -> list[Case]:
             (_quad(A), theta, d1, d2, [0.0, 1.0], [0.0, 1.0, 2.0]),
             hint="build Z in theta's dtype (e.g. torch.stack of the losses, or "
             "torch.empty(..., dtype=theta.dtype))",
+        ),
+        Case(
+            "float32 theta gives a float32 surface",
+            (
+                _quad(_sym([1.0, 2.0, 0.5, 1.5], 230, torch.float32)),
+                _randn((4,), 231),
+                _randn((4,), 232),
+                _randn((4,), 233),
+                [0.0, 1.0],
+                [0.0, 1.0, 2.0],
+            ),
+            hint="tensors keep the input's dtype: build Z in theta's dtype (e.g. torch.stack "
+            "of the losses, or torch.empty(..., dtype=theta.dtype)), not always float64",
         ),
     ]
 
