@@ -423,6 +423,8 @@ def test_cheat_scores_zero_on_what_it_attacks(graded: dict[str, Any], student: s
     worth nothing; the submission is imported and graded within its limits."""
     record = graded["records"][student]
     expected = graded["expected"][student]
+    if student == "cheat_print_gigabyte" and _giant_output_dropped(graded, record):
+        expected = {"zero": []}  # the kernel went on: its honest answers count
     points = _points(record)
     assert record.imported and record.status != "error", record.to_json()
     got = {g: points[g] for g in BARRIER + PRUNE}
@@ -477,15 +479,27 @@ def test_no_sandbox_process_survives(graded: dict[str, Any]) -> None:
     assert graded["nobody_left"] == set()
 
 
+def _giant_output_dropped(graded: dict[str, Any], record: Any) -> bool:
+    """Under RLIMIT_AS only: the submission was graded and its stored output stayed small."""
+    if record.isolation.get("memory") != "rlimit_as":
+        return False
+    autograded = graded["course"] / "autograded" / record.student / ASSIGNMENT
+    size = sum(p.stat().st_size for p in autograded.glob("*.ipynb"))
+    return record.notebook(NOTEBOOK).status == "graded" and size < 20 * LIMITS.output_bytes
+
+
 def test_limits_stopped_the_resource_attacks(graded: dict[str, Any]) -> None:
     records = graded["records"]
     assert records["cheat_infinite_loop"].notebook(NOTEBOOK).status == "timeout"
     assert records["cheat_memory_bomb"].notebook(NOTEBOOK).status == "memory_limit"
-    # the kernel is stopped at the output limit, or OOM-killed while it buffers the output
-    assert records["cheat_print_gigabyte"].notebook(NOTEBOOK).status in (
-        "output_limit",
-        "memory_limit",
-    )
+    # the kernel is stopped at the output limit, or OOM-killed while it buffers the output;
+    # under the RLIMIT_AS fallback (no memory cgroup) the kernel's own output thread may fail
+    # to allocate the giant message instead: the output is dropped inside the kernel, nothing
+    # reaches the grader, and the notebook goes on (see _giant_output_dropped)
+    giant = records["cheat_print_gigabyte"]
+    assert giant.notebook(NOTEBOOK).status in ("output_limit", "memory_limit") or (
+        _giant_output_dropped(graded, giant)
+    ), giant.to_json()
     assert records["cheat_os_exit"].notebook(NOTEBOOK).status == "kernel_died"
     assert records["cheat_kill_kernel"].notebook(NOTEBOOK).status == "kernel_died"
 

@@ -34,6 +34,7 @@ from typing import Any
 import nbformat
 import pytest
 
+from autograder.cgroups import RLIMIT_AS_ALLOWANCE
 from autograder.pipeline import grade as grade_mod
 from autograder.pipeline.limits import MIB, Limits, detect_isolation
 from autograder.pipeline.normalize import TrustedCell, grade_id_of, load_submitted, normalize
@@ -57,16 +58,14 @@ AUTOGRADED_POINTS = 6.0  # six test cells of 1 point
 MAX_SCORE = 7.0  # plus the hand-graded answer
 
 # What the out-of-memory submission allocates: beyond the cgroup limit (killed when it gets
-# there) and beyond RLIMIT_AS_LIMIT (refused at once).
+# there) and beyond the RLIMIT_AS fallback's limit + allowance (refused at once).
 OOM_BYTES = 6 * 1024 * MIB
-# Address space for the RLIMIT_AS fallback: a kernel with torch maps ~1.5 GB.
-RLIMIT_AS_LIMIT = 3 * 1024 * MIB
 # Limits of the grading runs: small enough that the broken submissions hit them quickly,
 # large enough for a tiny notebook (kernel + torch + checks: ~200 MB resident, ~2 s) on a
-# busy machine. A cgroup limits resident memory; RLIMIT_AS (where there is no cgroup)
-# limits address space, which torch alone fills to ~1.5 GB.
-CGROUP_MEMORY = str(detect_isolation()["memory"]).startswith("cgroup")
-MEMORY_LIMIT = 1536 * MIB if CGROUP_MEMORY else RLIMIT_AS_LIMIT
+# busy machine. A cgroup limits resident memory; the RLIMIT_AS fallback (where there is no
+# cgroup) limits address space, to the limit plus RLIMIT_AS_ALLOWANCE (torch maps ~1.5 GB).
+MEMORY_LIMIT = 1024 * MIB
+assert MEMORY_LIMIT + RLIMIT_AS_ALLOWANCE < OOM_BYTES
 LIMITS = Limits(
     wall_seconds=20.0, startup_seconds=60.0, memory_bytes=MEMORY_LIMIT, output_bytes=64 * 1024
 )
@@ -502,7 +501,7 @@ def test_broken_out_of_memory(graded: dict[str, Any]) -> None:
 def test_broken_out_of_memory_with_rlimit_as(graded: dict[str, Any], tmp_path: Path) -> None:
     """Without cgroups (the fallback), RLIMIT_AS makes the allocation fail with MemoryError:
     the kernel survives, that cell fails, the record says memory_limit."""
-    limits = dataclasses.replace(LIMITS, use_cgroups=False, memory_bytes=RLIMIT_AS_LIMIT)
+    limits = dataclasses.replace(LIMITS, use_cgroups=False)
     course = copy_course(graded, tmp_path)
     (record,) = grade_mod.main(
         course_dir=course,

@@ -55,11 +55,12 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from autograder import cgroups as cgroup_tools
 
 MIB = 2**20
 GIB = 2**30
@@ -69,11 +70,8 @@ NOBODY_UID = 65534
 NOBODY_GID = 65534
 
 LAUNCHER = Path(__file__).with_name("_launcher.py")
-CGROUP_ROOT = "/sys/fs/cgroup"
 #: Per-run cgroups are named ``<prefix><grader pid>-<random>``; stale ones are swept.
 CGROUP_PREFIX = "agsandbox-"
-#: How long to wait for a killed cgroup to empty before giving up on removing it.
-CGROUP_DRAIN_SECONDS = 5.0
 #: After the command ended, how long to keep reading output that its leftovers still write.
 DRAIN_GRACE_SECONDS = 0.5
 #: Extra processes in the pids cgroup besides the command's: the launcher and pid-1 init.
@@ -115,7 +113,8 @@ class SandboxLimits:
     Attributes:
         wall_seconds: wall time; the whole process tree is killed at the limit.
         memory_bytes: memory of all the command's processes (cgroup), else its address
-            space (``RLIMIT_AS``); None for no limit.
+            space (``RLIMIT_AS``, plus ``autograder.cgroups.RLIMIT_AS_ALLOWANCE``); None for no
+            limit.
         output_bytes: bytes kept of stdout and of stderr each; the command is killed as
             soon as one stream exceeds it (``killed_reason="output"``).
         max_processes: processes and threads (pids cgroup, else ``RLIMIT_NPROC``).
@@ -301,78 +300,6 @@ def _readable_as(uid: int, gid: int, paths: Iterable[str]) -> dict[str, bool]:
     return result
 
 
-def _own_cgroup_v1(controller: str) -> str | None:
-    try:
-        lines = Path("/proc/self/cgroup").read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        parts = line.split(":", 2)
-        if len(parts) == 3 and controller in parts[1].split(","):
-            path = os.path.normpath(os.path.join(CGROUP_ROOT, controller) + parts[2])
-            return path if os.path.isdir(path) else None
-    return None
-
-
-def _own_cgroup_v2() -> str | None:
-    try:
-        lines = Path("/proc/self/cgroup").read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        if line.startswith("0::"):
-            for mount in (CGROUP_ROOT, os.path.join(CGROUP_ROOT, "unified")):
-                if os.path.exists(os.path.join(mount, "cgroup.controllers")):
-                    path = os.path.normpath(mount + line[3:])
-                    return path if os.path.isdir(path) else None
-    return None
-
-
-def _can_mkdir(parent: str | None) -> bool:
-    if not parent or not os.access(parent, os.W_OK):
-        return False
-    probe = os.path.join(parent, f"{CGROUP_PREFIX}probe-{os.getpid()}-{uuid.uuid4().hex[:6]}")
-    try:
-        os.mkdir(probe)
-    except OSError:
-        return False
-    with contextlib.suppress(OSError):
-        os.rmdir(probe)
-    return True
-
-
-def _v2_enabled(parent: str, controller: str) -> bool:
-    try:
-        text = Path(parent, "cgroup.subtree_control").read_text(encoding="utf-8")
-    except OSError:
-        return False
-    return controller in text.split()
-
-
-def _detect_cgroups() -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "memory": None,
-        "memory_parent": None,
-        "pids": None,
-        "pids_parent": None,
-    }
-    if not sys.platform.startswith("linux"):
-        return info
-    v1_mem = _own_cgroup_v1("memory")
-    if v1_mem and _can_mkdir(v1_mem):
-        info["memory"], info["memory_parent"] = "v1", v1_mem
-    v1_pids = _own_cgroup_v1("pids")
-    if v1_pids and _can_mkdir(v1_pids):
-        info["pids"], info["pids_parent"] = "v1", v1_pids
-    if info["memory"] is None or info["pids"] is None:
-        v2 = _own_cgroup_v2()
-        if v2 and _can_mkdir(v2):
-            for controller in ("memory", "pids"):
-                if info[controller] is None and _v2_enabled(v2, controller):
-                    info[controller], info[f"{controller}_parent"] = "v2", v2
-    return info
-
-
 _PROBED: IsolationReport | None = None
 _PROBE_LOCK = threading.Lock()
 
@@ -396,7 +323,7 @@ def _probe() -> IsolationReport:
     linux = sys.platform.startswith("linux")
     namespaces = {name: linux and _unshare_works(flag) for name, flag in _CLONE_FLAGS.items()}
     tools = {name: shutil.which(name) for name in ("unshare", "setpriv", "runuser", "bwrap")}
-    cgroups = _detect_cgroups()
+    cgroups = cgroup_tools.find_parents(CGROUP_PREFIX)
     python_files = _python_files()
     user: dict[str, Any] = {"uid": None, "gid": None}
     if is_root:
@@ -541,134 +468,11 @@ def _describe(report: IsolationReport) -> None:
 # ---- cgroups of one run ------------------------------------------------------------------
 
 
-class _RunCgroups:
-    """The per-run memory and pids cgroups: created before the launch, emptied and removed
-    after it."""
-
-    def __init__(self, cgroups: Mapping[str, Any], limits: SandboxLimits) -> None:
-        self.info = cgroups
-        self.limits = limits
-        self.memory_dir: str | None = None
-        self.pids_dir: str | None = None
-        self.oom_before = 0
-
-    def __enter__(self) -> _RunCgroups:
-        name = f"{CGROUP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:10]}"
-        try:
-            self._create(name)
-        except OSError:
-            self.__exit__()
-            raise
-        return self
-
-    def _create(self, name: str) -> None:
-        mem_parent, pids_parent = self.info.get("memory_parent"), self.info.get("pids_parent")
-        for parent in {mem_parent, pids_parent} - {None}:
-            sweep_stale_cgroups(str(parent))
-        if self.info.get("memory") and mem_parent:
-            self.memory_dir = os.path.join(mem_parent, name)
-            os.mkdir(self.memory_dir)
-            if self.limits.memory_bytes is not None:
-                if self.info["memory"] == "v1":
-                    _write(self.memory_dir, "memory.limit_in_bytes", self.limits.memory_bytes)
-                    with contextlib.suppress(OSError):
-                        _write(
-                            self.memory_dir, "memory.memsw.limit_in_bytes", self.limits.memory_bytes
-                        )
-                else:
-                    _write(self.memory_dir, "memory.max", self.limits.memory_bytes)
-                    with contextlib.suppress(OSError):
-                        _write(self.memory_dir, "memory.swap.max", 0)
-        if self.info.get("pids") and pids_parent:
-            if pids_parent == mem_parent and self.memory_dir:
-                self.pids_dir = self.memory_dir  # v2: one cgroup, both controllers
-            else:
-                self.pids_dir = os.path.join(pids_parent, name)
-                os.mkdir(self.pids_dir)
-            _write(self.pids_dir, "pids.max", self.limits.max_processes + LAUNCHER_PROCESSES)
-
-    @property
-    def procs_files(self) -> list[str]:
-        dirs = sorted({d for d in (self.memory_dir, self.pids_dir) if d})
-        return [os.path.join(d, "cgroup.procs") for d in dirs]
-
-    def pids(self) -> set[int]:
-        found: set[int] = set()
-        for path in self.procs_files:
-            with contextlib.suppress(OSError, ValueError):
-                found.update(int(x) for x in Path(path).read_text(encoding="ascii").split())
-        return found
-
-    def kill_all(self) -> None:
-        for _ in range(20):
-            pids = self.pids()
-            if not pids:
-                return
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signal.SIGKILL)
-            time.sleep(0.02)
-
-    def peak_memory(self) -> int | None:
-        if not self.memory_dir:
-            return None
-        name = "memory.max_usage_in_bytes" if self.info["memory"] == "v1" else "memory.peak"
-        try:
-            return int(_read(self.memory_dir, name).strip())
-        except (OSError, ValueError):
-            return None
-
-    def oom_kills(self) -> int:
-        if not self.memory_dir:
-            return 0
-        name = "memory.oom_control" if self.info["memory"] == "v1" else "memory.events"
-        try:
-            text = _read(self.memory_dir, name)
-            stats = dict(line.split()[:2] for line in text.splitlines() if line.strip())
-            return int(stats.get("oom_kill", 0))
-        except (OSError, ValueError):
-            return 0
-
-    def __exit__(self, *exc: object) -> None:
-        self.kill_all()
-        deadline = time.monotonic() + CGROUP_DRAIN_SECONDS
-        for d in sorted({d for d in (self.pids_dir, self.memory_dir) if d}):
-            while True:
-                try:
-                    os.rmdir(d)
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        break
-                    self.kill_all()
-                    time.sleep(0.02)
-
-
-def sweep_stale_cgroups(parent: str) -> None:
-    """Remove empty per-run cgroups left behind by grader processes that no longer exist."""
-    try:
-        names = os.listdir(parent)
-    except OSError:
-        return
-    for name in names:
-        if not name.startswith(CGROUP_PREFIX):
-            continue
-        owner = name[len(CGROUP_PREFIX) :].split("-", 1)[0]
-        if owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
-            with contextlib.suppress(OSError):
-                os.rmdir(os.path.join(parent, name))
-
-
-def _write(folder: str, name: str, value: object) -> None:
-    with open(os.path.join(folder, name), "w", encoding="ascii") as fh:
-        fh.write(str(value))
-
-
-def _read(folder: str, name: str) -> str:
-    with open(os.path.join(folder, name), encoding="ascii") as fh:
-        return fh.read()
+def _run_cgroups(info: Mapping[str, Any], limits: SandboxLimits) -> cgroup_tools.RunCgroups:
+    """The per-run memory and pids cgroups (the launcher processes count against pids.max)."""
+    return cgroup_tools.RunCgroups(
+        dict(info), CGROUP_PREFIX, limits.memory_bytes, limits.max_processes + LAUNCHER_PROCESSES
+    )
 
 
 # ---- the private root ----------------------------------------------------------------------
@@ -913,9 +717,10 @@ def prepare_runtime(
     shutil.copyfile(lab, runtime / "landscape_lab.py")
     for path in sorted(runtime.rglob("*"), reverse=True):
         path.chmod(0o555 if path.is_dir() else 0o444)
-    runtime.chmod(0o555)
-    # probe requests are written here by the grader (its owner) before the run
+    # probe requests are written here by the grader (its owner) before the run; made before
+    # the runtime directory itself turns read-only (only root could add it afterwards)
     (runtime / REQUESTS_DIRNAME).mkdir(mode=0o755)
+    runtime.chmod(0o555)
     return runtime
 
 
@@ -990,7 +795,7 @@ class Sandbox:
             and self.report.sandbox_user.get("python_usable_without_namespaces")
         ):
             self.uid, self.gid = NOBODY_UID, NOBODY_GID
-        self.cgroups: _RunCgroups | None = None
+        self.cgroups: cgroup_tools.RunCgroups | None = None
         self.root_dir: str | None = None
         self.spec_file: str | None = None
         self.used: dict[str, Any] = {}
@@ -1009,7 +814,7 @@ class Sandbox:
         cg_info = self.report.cgroups if self.use_cgroups else {}
         if cg_info.get("memory") or cg_info.get("pids"):
             try:
-                self.cgroups = self._stack.enter_context(_RunCgroups(cg_info, self.limits))
+                self.cgroups = self._stack.enter_context(_run_cgroups(cg_info, self.limits))
             except OSError as exc:
                 self.used["cgroup_error"] = str(exc)
                 cg_info = {}
@@ -1021,7 +826,7 @@ class Sandbox:
             "RLIMIT_CORE": 0,
         }
         if limits.memory_bytes is not None and not cg_info.get("memory"):
-            rlimits["RLIMIT_AS"] = int(limits.memory_bytes)
+            rlimits["RLIMIT_AS"] = cgroup_tools.address_space_limit(limits.memory_bytes)
         if not cg_info.get("pids") and uid is not None:
             rlimits["RLIMIT_NPROC"] = int(limits.max_processes)
         self.used.update(self._describe_use(cg_info, rlimits))
