@@ -2513,12 +2513,11 @@ def test_filter_normalize_checks_reorder_theta_keys():
     assert all(d.shape == t.shape for d, t in zip(direction.values(), theta.values()))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a numpy string (np.str_) is not taken for a str: verdicts.compare_str accepts "
-    "exact str only and the sandbox wire does not carry np.str_; accepting it needs both "
-    "shared modules changed (see the report of this hardening round)",
-)
 def test_a_numpy_string_label_is_accepted():
-    """np.select returns np.str_ labels; the spec accepts numpy scalars for scalar results."""
+    """np.select returns np.str_ labels; the spec accepts numpy scalars for scalar results,
+    in process and across the sandbox wire."""
+    from autograder.sandbox import wire
+
     assert_passes_all("classify_critical_point", cls_alt_numpy_select)
+    label = wire.decode(wire.encode(np.str_("saddle")))
+    assert type(label) is np.str_ and label == "saddle"

@@ -168,6 +168,8 @@ def compare_bool(got: Any, expected: bool, *, what: str) -> str | None:
 
 
 def compare_str(got: Any, expected: str, *, what: str) -> str | None:
+    if type(got) is np.str_:  # numpy's string scalar (e.g. picked from an array of labels)
+        got = str.__str__(got)
     if type(got) is not str:
         return f"{what} should be a str, got {fmt_value(got)}"
     if got != expected:

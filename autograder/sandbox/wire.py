@@ -10,7 +10,8 @@ type, and only these kinds exist on the wire:
   `linear_basins` key a dict by index pairs), ``set``/``frozenset`` of scalars;
 - ``torch.Tensor`` of exactly that type, dense, on any device, real or bool: dtype, shape,
   the ``requires_grad``/``is_leaf`` flags and the raw bytes (base64);
-- numpy arrays and scalars of the standard real/bool dtypes, as raw bytes too;
+- numpy arrays and scalars of the standard real/bool dtypes, as raw bytes too, and
+  ``numpy.str_`` as its text;
 - the call stage's own records: :class:`~autograder.checks.types.Outcome`,
   :class:`~autograder.checks.types.Case` and :class:`~autograder.checks.types.Build`.
 
@@ -210,6 +211,10 @@ class _Encoder:
             return self.enc_ndarray(obj)
         if t in _NUMPY_SCALAR_TYPES:
             return self.enc_npscalar(obj)
+        if t is np.str_:  # e.g. a label picked from a numpy array of strings
+            text = str.__str__(obj)
+            self.charge(len(text) * 2)
+            return {"npstr": text}
         if t is _TooLarge:
             return {
                 "untrusted": {
@@ -600,6 +605,8 @@ def _dec(node: Any, depth: int = 0) -> Any:
         return _dec_ndarray(body)
     if tag == "npscalar":
         return _dec_npscalar(body)
+    if tag == "npstr":
+        return np.str_(_str(body, "numpy string"))
     if tag == "untrusted":
         _exact_keys(body, {"module", "qualname", "reason"}, "an untrusted marker")
         return make_untrusted(
