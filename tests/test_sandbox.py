@@ -158,6 +158,24 @@ def test_bwrap_command_line_mirrors_the_plan(tmp_path: Path) -> None:
     assert rw == [str(tmp_path.resolve())]
     assert "--clearenv" in argv and argv[-2:] == ["--", "/bin/true"]
     assert argv[argv.index("--setenv") : argv.index("--setenv") + 3] == ["--setenv", "A", "1"]
+    assert argv[argv.index("--remount-ro") + 1] == "/"  # after every mount: a read-only root
+    assert argv.index("--remount-ro") > max(i for i, a in enumerate(argv) if a.endswith("bind"))
+
+
+def test_bwrap_covers_only_hidden_paths_the_sandbox_would_see(tmp_path: Path) -> None:
+    """A protected path below a bind mount is covered; one the private root does not contain
+    anyway (e.g. below the private /tmp) gets no mount point, so it does not even exist."""
+    scratch = tmp_path / "scratch"
+    (scratch / "secret").mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    plan = mount_plan(
+        str(scratch), hide_paths=[scratch / "secret", elsewhere], limits=SandboxLimits()
+    )
+    argv = bwrap_argv("/usr/bin/bwrap", plan, cwd=str(scratch), env={}, argv=["/bin/true"])
+    covered = [argv[i + 1] for i, a in enumerate(argv) if a == "--tmpfs"]
+    assert str((scratch / "secret").resolve()) in covered
+    assert str(elsewhere.resolve()) not in argv
 
 
 # ---- the probe runtime -------------------------------------------------------------------------

@@ -74,6 +74,8 @@ LAUNCHER = Path(__file__).with_name("_launcher.py")
 CGROUP_PREFIX = "agsandbox-"
 #: After the command ended, how long to keep reading output that its leftovers still write.
 DRAIN_GRACE_SECONDS = 0.5
+#: bubblewrap exits with this plus N when the command it runs is killed by signal N.
+BWRAP_SIGNAL_BASE = 128
 #: Extra processes in the pids cgroup besides the command's: the launcher and pid-1 init.
 LAUNCHER_PROCESSES = 2
 #: Exit code of the launcher when the sandbox itself could not be built.
@@ -583,7 +585,13 @@ def bwrap_argv(
     env: Mapping[str, str],
     argv: Sequence[str],
 ) -> list[str]:
-    """The bubblewrap command line for a mount plan (same allowlist as the own launcher)."""
+    """The bubblewrap command line for a mount plan (same allowlist as the own launcher).
+
+    As with the own launcher, a hidden path is covered only where the sandbox would see it
+    (below a bind mount); elsewhere it does not exist in the private root at all. The root
+    itself is remounted read-only at the end (bwrap makes it a tmpfs owned by the user).
+    """
+    binds = [m["dest"] for m in plan if m["kind"] == "bind"]
     out = [
         bwrap,
         "--unshare-all",
@@ -614,11 +622,14 @@ def bwrap_argv(
         elif kind == "dev":
             out += ["--dev", m["dest"]]
         elif kind == "hide":
-            if os.path.isdir(m["dest"]):
-                out += ["--perms", "0000", "--tmpfs", m["dest"]]
-            elif os.path.exists(m["dest"]):
-                out += ["--ro-bind", "/dev/null", m["dest"]]
-    out += ["--chdir", cwd, "--clearenv"]
+            dest = m["dest"]
+            if not any(dest == b or dest.startswith(b.rstrip("/") + "/") for b in binds):
+                continue  # not visible in the sandbox: nothing to cover
+            if os.path.isdir(dest):
+                out += ["--perms", "0000", "--tmpfs", dest]
+            elif os.path.exists(dest):
+                out += ["--ro-bind", "/dev/null", dest]
+    out += ["--remount-ro", "/", "--chdir", cwd, "--clearenv"]
     for key, value in env.items():
         out += ["--setenv", key, value]
     return [*out, "--", *argv]
@@ -1081,6 +1092,9 @@ def _execute(sandbox: Sandbox, argv: list[str], stdin_bytes: bytes | None) -> Sa
         returncode = -int(e["code"]) if e["kind"] == "signal" else int(e["code"])
     else:
         returncode = proc.returncode
+    if sandbox.mode == "bwrap" and BWRAP_SIGNAL_BASE < returncode <= BWRAP_SIGNAL_BASE + 64:
+        # bwrap (our launcher's command) exits 128 + N when its child dies of signal N
+        returncode = BWRAP_SIGNAL_BASE - returncode
     killed, detail = _kill_reason(killed, returncode, sandbox, out.stderr)
     return SandboxResult(
         returncode=returncode,
