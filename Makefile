@@ -21,9 +21,10 @@ install: $(BIN)/.installed
 selfcheck: install
 	$(BIN)/autograder selfcheck
 
-## The whole test suite (what CI runs): lint, then pytest on 2 workers.
+## The whole test suite (what CI runs): lint and format check, then pytest on 2 workers.
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check autograder solutions tests benchmarks source/landscapes/landscape_lab.py
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
 lint: install

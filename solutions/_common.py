@@ -64,8 +64,15 @@ def as_float_list(values: object, name: str, *, min_len: int = 0) -> list[float]
     return out
 
 
-def check_fraction(value: object, name: str, *, low: float = 0.0, high: float = 1.0,
-                   open_low: bool = False, open_high: bool = False) -> float:
+def check_fraction(
+    value: object,
+    name: str,
+    *,
+    low: float = 0.0,
+    high: float = 1.0,
+    open_low: bool = False,
+    open_high: bool = False,
+) -> float:
     """Return `value` as a float if it lies in the interval, else raise `ValueError`."""
     try:
         x = float(value)  # type: ignore[arg-type]

@@ -25,13 +25,15 @@ def part_results(name: str, fn: Callable[..., Any]) -> dict[str, str | None]:
 def assert_passes_all(name: str, fn: Callable[..., Any]) -> None:
     """`fn` passes every part of `name`'s checks."""
     failed = {p: m for p, m in part_results(name, fn).items() if m}
-    assert not failed, f"{name}: a correct implementation failed parts {list(failed)}:\n" + "\n".join(
-        f"--- {p}\n{m}" for p, m in failed.items()
+    assert not failed, (
+        f"{name}: a correct implementation failed parts {list(failed)}:\n"
+        + "\n".join(f"--- {p}\n{m}" for p, m in failed.items())
     )
 
 
-def assert_fails(name: str, fn: Callable[..., Any], *, match: str,
-                 in_parts: Iterable[str] | None = None) -> dict[str, str | None]:
+def assert_fails(
+    name: str, fn: Callable[..., Any], *, match: str, in_parts: Iterable[str] | None = None
+) -> dict[str, str | None]:
     """`fn` fails at least one part (one of `in_parts` if given) with a message matching `match`.
 
     `match` is a regular expression searched (case-insensitively) in the failing messages, so

@@ -356,9 +356,7 @@ def test_collect_from_the_exchange_round_trip(course_copy, tmp_path, capsys):
         assert f"  {student}: 01_paths.ipynb, 02_counts.ipynb" in out
 
     # ... → grade → feedback → export, on what the exchange delivered.
-    code = cli.main(
-        ["grade", "--course-dir", str(course_copy), "--workers", "2", "--no-progress"]
-    )
+    code = cli.main(["grade", "--course-dir", str(course_copy), "--workers", "2", "--no-progress"])
     out = capsys.readouterr().out
     assert code == 0, out
     for student in ("alice", "bob"):

@@ -995,8 +995,9 @@ class needs:
     def __enter__(self) -> needs:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: object) -> bool:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> bool:
         if exc_type is not None and issubclass(exc_type, NotImplementedError):
             listed = ", ".join(f"`{n}`" for n in self.names) or "the functions above"
             print(f"(demonstration skipped: implement {listed} above, then run this cell again)")

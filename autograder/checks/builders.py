@@ -81,9 +81,7 @@ def build_mlp(
     """A seeded `nn.Sequential` MLP from `landscape_lab.make_mlp`, in train or eval mode."""
     import landscape_lab
 
-    model = landscape_lab.make_mlp(
-        in_dim=in_dim, hidden=tuple(hidden), out_dim=out_dim, seed=seed
-    )
+    model = landscape_lab.make_mlp(in_dim=in_dim, hidden=tuple(hidden), out_dim=out_dim, seed=seed)
     model = model.to(getattr(torch, dtype))
     model.train(train_mode)
     return model

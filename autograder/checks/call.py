@@ -202,8 +202,9 @@ def run_case(fn: Callable[..., Any], case: Case, *, timeout: float | None = 10.0
     return outcome
 
 
-def _run_after(after: Callable[..., Any], outcome: Outcome, args: Any, kwargs: Any,
-               timeout: float | None) -> None:
+def _run_after(
+    after: Callable[..., Any], outcome: Outcome, args: Any, kwargs: Any, timeout: float | None
+) -> None:
     """Run a case's after-call probe; it may run student code (e.g. a custom backward).
 
     What it raises is recorded as `probe["post_error"]`; running past the time bound turns

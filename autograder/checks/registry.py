@@ -33,8 +33,9 @@ def register(checks: FunctionChecks) -> FunctionChecks:
     return checks
 
 
-def make_checks(name: str, parts: list[Part], *, timeout: float = 10.0,
-                kind: ItemKind = "function") -> FunctionChecks:
+def make_checks(
+    name: str, parts: list[Part], *, timeout: float = 10.0, kind: ItemKind = "function"
+) -> FunctionChecks:
     """Build and register a :class:`FunctionChecks` from a list of parts (graded in order).
 
     `kind="value"` registers a graded value (e.g. a quiz letter) instead of a function.
@@ -42,8 +43,9 @@ def make_checks(name: str, parts: list[Part], *, timeout: float = 10.0,
     names = [p.name for p in parts]
     if len(set(names)) != len(names):
         raise RuntimeError(f"duplicate part names for {name!r}: {names}")
-    return register(FunctionChecks(name=name, parts={p.name: p for p in parts}, timeout=timeout,
-                                   kind=kind))
+    return register(
+        FunctionChecks(name=name, parts={p.name: p for p in parts}, timeout=timeout, kind=kind)
+    )
 
 
 def _lookup(name: str) -> FunctionChecks:
@@ -122,9 +124,7 @@ def check_function(name: str, fn: Any, part: str | None = None) -> None:
                 outcome = run_case(fn, case, timeout=checks.timeout)
                 message = p.verdict(case, outcome)
                 if message:
-                    raise AssertionError(
-                        f"{_header(name, p, i, len(case_list), case)}\n{message}"
-                    )
+                    raise AssertionError(f"{_header(name, p, i, len(case_list), case)}\n{message}")
     return None
 
 

@@ -92,7 +92,12 @@ def as_scalar(x: Any) -> float | None:
         if isinstance(x, (np.floating, np.integer)):
             return float(x)
         return None
-    if type(x) is torch.Tensor and x.dim() == 0 and not x.dtype.is_complex and x.dtype != torch.bool:
+    if (
+        type(x) is torch.Tensor
+        and x.dim() == 0
+        and not x.dtype.is_complex
+        and x.dtype != torch.bool
+    ):
         return float(x.detach().to(torch.float64).item())
     return None
 
@@ -135,8 +140,9 @@ def tolerances(dtype: torch.dtype) -> tuple[float, float]:
 # Comparisons: each returns None when equal, else a message about `what`
 
 
-def compare_float(got: Any, expected: float, *, what: str, rtol: float = RTOL_SCALAR,
-                  atol: float = ATOL_SCALAR) -> str | None:
+def compare_float(
+    got: Any, expected: float, *, what: str, rtol: float = RTOL_SCALAR, atol: float = ATOL_SCALAR
+) -> str | None:
     value = as_scalar(got)
     if value is None:
         return f"{what} should be a float, got {fmt_value(got)}"
@@ -184,15 +190,21 @@ def _index_str(flat_index: int, shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(int(i)) for i in idx) + ("," if len(shape) == 1 else "") + ")"
 
 
-def compare_tensor(got: Any, expected: torch.Tensor, *, what: str, rtol: float | None = None,
-                   atol: float | None = None, check_dtype: bool = True) -> str | None:
+def compare_tensor(
+    got: Any,
+    expected: torch.Tensor,
+    *,
+    what: str,
+    rtol: float | None = None,
+    atol: float | None = None,
+    check_dtype: bool = True,
+) -> str | None:
     """Exact type, shape, dtype, then values (NaN equal to NaN, booleans exactly)."""
     if type(got) is not torch.Tensor:
         return f"{what} should be a torch.Tensor, got {fmt_value(got)}"
     if tuple(got.shape) != tuple(expected.shape):
-        return (
-            f"{what} has shape {tuple(got.shape)}, expected {tuple(expected.shape)}"
-            + (" (transposed?)" if tuple(got.shape) == tuple(expected.shape)[::-1] else "")
+        return f"{what} has shape {tuple(got.shape)}, expected {tuple(expected.shape)}" + (
+            " (transposed?)" if tuple(got.shape) == tuple(expected.shape)[::-1] else ""
         )
     if check_dtype and got.dtype != expected.dtype:
         return f"{what} has dtype {got.dtype}, expected {expected.dtype}"
@@ -239,9 +251,15 @@ def _show(t: torch.Tensor, i: int) -> str:
     return repr(v)
 
 
-def compare_tensor_dict(got: Any, expected: Mapping[str, torch.Tensor], *, what: str,
-                        rtol: float | None = None, atol: float | None = None,
-                        check_dtype: bool = True) -> str | None:
+def compare_tensor_dict(
+    got: Any,
+    expected: Mapping[str, torch.Tensor],
+    *,
+    what: str,
+    rtol: float | None = None,
+    atol: float | None = None,
+    check_dtype: bool = True,
+) -> str | None:
     """A dict (or OrderedDict) with exactly the expected keys, each tensor compared."""
     if type(got) not in _DICT_TYPES:
         return f"{what} should be a dict of tensors, got {fmt_value(got)}"
@@ -251,24 +269,30 @@ def compare_tensor_dict(got: Any, expected: Mapping[str, torch.Tensor], *, what:
         extra = [k for k in got_keys if k not in expected]
         return f"{what} has the wrong keys: missing {missing!r}, unexpected {extra!r}"
     for key, exp in expected.items():
-        msg = compare_tensor(got[key], exp, what=f"{what}[{key!r}]", rtol=rtol, atol=atol,
-                             check_dtype=check_dtype)
+        msg = compare_tensor(
+            got[key], exp, what=f"{what}[{key!r}]", rtol=rtol, atol=atol, check_dtype=check_dtype
+        )
         if msg:
             return msg
     return None
 
 
-def compare_value(got: Any, expected: Any, *, what: str, rtol: float | None = None,
-                  atol: float | None = None) -> str | None:
+def compare_value(
+    got: Any, expected: Any, *, what: str, rtol: float | None = None, atol: float | None = None
+) -> str | None:
     """Dispatch on the type of the reference result."""
     if type(expected) is bool:
         return compare_bool(got, expected, what=what)
     if type(expected) is int:
         return compare_int(got, expected, what=what)
     if type(expected) is float:
-        return compare_float(got, expected, what=what,
-                             rtol=RTOL_SCALAR if rtol is None else rtol,
-                             atol=ATOL_SCALAR if atol is None else atol)
+        return compare_float(
+            got,
+            expected,
+            what=what,
+            rtol=RTOL_SCALAR if rtol is None else rtol,
+            atol=ATOL_SCALAR if atol is None else atol,
+        )
     if type(expected) is str:
         return compare_str(got, expected, what=what)
     if type(expected) is torch.Tensor:
@@ -311,7 +335,8 @@ def _diff_snapshots(before: Any, after: Any, path: str) -> str | None:
             return f"{path} changed shape or dtype"
         same = torch.equal(t_before, t_after) or bool(
             torch.all((t_before == t_after) | (torch.isnan(t_before) & torch.isnan(t_after)))
-            if t_before.dtype.is_floating_point else False
+            if t_before.dtype.is_floating_point
+            else False
         )
         return None if same else f"{path} was modified in place"
     if isinstance(before, tuple) and before and before[0] == "module":
@@ -373,8 +398,9 @@ def with_hint(message: str, case: Case, hint: str) -> str:
     return "\n".join(parts)
 
 
-def returned_then(name: str, judge: Callable[[Case, Outcome, tuple, dict], str | None],
-                  hint: str = "") -> Verdict:
+def returned_then(
+    name: str, judge: Callable[[Case, Outcome, tuple, dict], str | None], hint: str = ""
+) -> Verdict:
     """A verdict: the call returned, then `judge(case, outcome, fresh args, fresh kwargs)`.
 
     The fresh args and kwargs are the case's inputs built anew (what the student's function
@@ -393,21 +419,30 @@ def returned_then(name: str, judge: Callable[[Case, Outcome, tuple, dict], str |
     return verdict
 
 
-def matches_reference(name: str, reference: Callable[..., Any], *, hint: str = "",
-                      rtol: float | None = None, atol: float | None = None,
-                      compare: Callable[..., str | None] | None = None) -> Verdict:
+def matches_reference(
+    name: str,
+    reference: Callable[..., Any],
+    *,
+    hint: str = "",
+    rtol: float | None = None,
+    atol: float | None = None,
+    compare: Callable[..., str | None] | None = None,
+) -> Verdict:
     """The call returns what `reference` returns on freshly built copies of the same inputs."""
 
     def verdict(case: Case, outcome: Outcome) -> str | None:
         failure = call_failure(outcome, name)
         if failure:
-            return with_hint(failure, case, "" if outcome.error_type == "NotImplementedError" else hint)
+            return with_hint(
+                failure, case, "" if outcome.error_type == "NotImplementedError" else hint
+            )
         expected = reference(*materialize(case.args), **materialize(dict(case.kwargs)))
         if compare is not None:
             msg = compare(outcome.value, expected, what=f"`{name}` returned a value that")
         else:
-            msg = compare_value(outcome.value, expected, what=f"the result of `{name}`",
-                                rtol=rtol, atol=atol)
+            msg = compare_value(
+                outcome.value, expected, what=f"the result of `{name}`", rtol=rtol, atol=atol
+            )
         return with_hint(msg, case, hint) if msg else None
 
     return verdict
@@ -436,8 +471,9 @@ def raises_value_error(name: str, *, hint: str = "") -> Verdict:
     return verdict
 
 
-def leaves_inputs_unchanged(name: str, arg_names: tuple[str, ...], *, hint: str = "",
-                            also: Verdict | None = None) -> Verdict:
+def leaves_inputs_unchanged(
+    name: str, arg_names: tuple[str, ...], *, hint: str = "", also: Verdict | None = None
+) -> Verdict:
     """The call returns and leaves every input as it was (values, requires_grad, mode).
 
     `also` is an optional further verdict on the same outcome (e.g. the value is right).
@@ -449,9 +485,13 @@ def leaves_inputs_unchanged(name: str, arg_names: tuple[str, ...], *, hint: str 
             return with_hint(failure, case, "")
         msg = mutation_failure(case, outcome, arg_names)
         if msg:
-            return with_hint(f"`{name}` changed its input: {msg}", case,
-                             hint or "work on copies (e.g. `t.clone()`, or build new tensors "
-                             "with out-of-place operations) instead of changing the inputs")
+            return with_hint(
+                f"`{name}` changed its input: {msg}",
+                case,
+                hint
+                or "work on copies (e.g. `t.clone()`, or build new tensors "
+                "with out-of-place operations) instead of changing the inputs",
+            )
         if also is not None:
             return also(case, outcome)
         return None
