@@ -10,13 +10,7 @@ below; they are self-contained re-implementations, never imports of `solutions`.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-from autograder.checks import REGISTRY, parts
+from nbbuild import HIDDEN_POINTS, NotebookBuilder, output_path
 
 # =============================================================================================
 # Answer cells (graded functions, in teaching order)
@@ -515,125 +509,21 @@ ANSWERS = {
 }
 
 
-OUT = Path(
-    sys.argv[1] if len(sys.argv) > 1 else str(Path(__file__).resolve().parents[2] / "source" / "landscapes" / "03_lottery_tickets.ipynb")
-)
+OUT = output_path("03_lottery_tickets.ipynb")
 
 FUNCTIONS = list(ANSWERS)
 
-# Visible tests run plain asserts in the student's own kernel, where a returned object with a
-# lying __eq__ could pass them: they are worth nothing (still graded cells, so nbgrader
-# validate reports them); the hidden tests, judged outside the kernel, carry the points.
-VISIBLE_POINTS = 0
-HIDDEN_POINTS = 1
+builder = NotebookBuilder(answers=ANSWERS, leak_guard=("answer", "visible"))
+md, code, graded = builder.md, builder.code, builder.graded
 
-cells: list = []
-_ids: set[str] = set()
+SECTIONS = {
+    "prune_count": "1.1", "magnitude_mask": "1.2", "prune_remaining": "1.3",
+    "global_prune": "1.4", "imp_sparsity": "2", "rounds_to_reach": "2", "rewind": "3.1",
+    "iterative_magnitude_pruning": "3.2", "topk_score_mask": "5.1",
+    "straight_through_mask": "5.2", "mask_overlap": "6",
+}
 
-
-def _meta(grade_id: str, *, grade: bool, solution: bool, locked: bool, points=None) -> dict:
-    meta = {
-        "grade": grade,
-        "solution": solution,
-        "locked": locked,
-        "grade_id": grade_id,
-        "schema_version": 3,
-    }
-    if grade:
-        meta["points"] = points
-    return {"nbgrader": meta}
-
-
-def _add(cell, cell_id: str) -> None:
-    assert cell_id not in _ids, cell_id
-    assert len(cell_id) <= 64
-    _ids.add(cell_id)
-    cell["id"] = cell_id
-    cells.append(cell)
-
-
-def md(cell_id: str, text: str) -> None:
-    """A read-only markdown cell."""
-    cell = new_markdown_cell(text.strip("\n"))
-    cell["metadata"] = _meta(cell_id, grade=False, solution=False, locked=True)
-    _add(cell, cell_id)
-
-
-def code(cell_id: str, src: str) -> None:
-    """A read-only code cell (setup, demonstrations)."""
-    cell = new_code_cell(src.strip("\n"))
-    cell["metadata"] = _meta(cell_id, grade=False, solution=False, locked=True)
-    _add(cell, cell_id)
-
-
-def answer(name: str) -> None:
-    """The autograded-answer cell defining `name`."""
-    src = ANSWERS[name]
-    assert f"def {name}(" in src and "### BEGIN SOLUTION" in src
-    assert "solutions" not in src and "autograder" not in src
-    cell = new_code_cell(src.strip("\n"))
-    cell["metadata"] = _meta(name, grade=False, solution=True, locked=False)
-    _add(cell, f"{name.replace('_', '-')}-solution")
-
-
-def visible(name: str, src: str) -> None:
-    grade_id = f"test_{name}_visible"
-    assert "solutions" not in src and "autograder" not in src
-    cell = new_code_cell(src.strip("\n"))
-    cell["metadata"] = _meta(grade_id, grade=True, solution=False, locked=True,
-                             points=VISIBLE_POINTS)
-    _add(cell, grade_id.replace("_", "-"))
-
-
-def hidden(name: str) -> None:
-    for part in parts(name):
-        description = REGISTRY[name].parts[part].description
-        grade_id = f"test_{name}_{part}"
-        src = (
-            f'# Hidden tests: `{name}`, part "{part}" ({description})\n'
-            "### BEGIN HIDDEN TESTS\n"
-            "from autograder.checks import check_function\n"
-            f'check_function("{name}", {name}, part="{part}")\n'
-            "### END HIDDEN TESTS"
-        )
-        cell = new_code_cell(src)
-        cell["metadata"] = _meta(grade_id, grade=True, solution=False, locked=True,
-                                 points=HIDDEN_POINTS)
-        _add(cell, grade_id.replace("_", "-")[:64])
-
-
-def graded(name: str, visible_src: str) -> None:
-    """Answer cell, visible test, hidden tests of one function, in that order."""
-    answer(name)
-    visible(name, visible_src)
-    hidden(name)
-
-
-def points_table() -> tuple[str, int]:
-    rows = [
-        "| # | function | section | visible test | hidden tests | points |",
-        "|---|---|---|---|---|---|",
-    ]
-    sections = {
-        "prune_count": "1.1", "magnitude_mask": "1.2", "prune_remaining": "1.3",
-        "global_prune": "1.4", "imp_sparsity": "2", "rounds_to_reach": "2", "rewind": "3.1",
-        "iterative_magnitude_pruning": "3.2", "topk_score_mask": "5.1",
-        "straight_through_mask": "5.2", "mask_overlap": "6",
-    }
-    total_v = total_h = 0
-    for i, name in enumerate(FUNCTIONS, start=1):
-        n_hidden = len(parts(name))
-        v, h = VISIBLE_POINTS, HIDDEN_POINTS * n_hidden
-        total_v += v
-        total_h += h
-        rows.append(
-            f"| {i} | `{name}` | {sections[name]} | {v} | {h} ({n_hidden} parts) | {v + h} |"
-        )
-    rows.append(f"| | **total** | | **{total_v}** | **{total_h}** | **{total_v + total_h}** |")
-    return "\n".join(rows), total_v + total_h
-
-
-TABLE, TOTAL = points_table()
+TABLE, TOTAL = builder.points_table(FUNCTIONS, SECTIONS)
 
 # =============================================================================================
 # Title, grading, conventions, setup
@@ -1880,13 +1770,4 @@ the practice problems.
 
 # =============================================================================================
 
-nb = new_notebook(cells=cells)
-nb.nbformat, nb.nbformat_minor = 4, 5
-nb.metadata = {
-    "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-}
-nbformat.validate(nb)
-OUT.parent.mkdir(parents=True, exist_ok=True)
-nbformat.write(nb, OUT)
-print(f"wrote {OUT}: {len(cells)} cells, total {TOTAL} points")
+builder.write(OUT, total=TOTAL)

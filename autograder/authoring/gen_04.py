@@ -1,6 +1,6 @@
 """Generate source/landscapes/04_quiz.ipynb (the nbgrader SOURCE notebook of the quiz).
 
-Rerun after the quiz checks change:  python autograder/authoring/gen_04.py
+Rerun after the quiz checks change:  python autograder/authoring/gen_04.py [output path]
 The hidden-test cells are taken from the check registry at generation time
 (`autograder.checks.parts`), and the answer letters are cross-checked against
 `solutions.quiz` (the notebook itself never imports either).
@@ -13,14 +13,14 @@ import sys
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 REPO = Path(__file__).resolve().parents[2]
-OUT = REPO / "source" / "landscapes" / "04_quiz.ipynb"
-
 sys.path.insert(0, str(REPO))
-from autograder.checks import REGISTRY, parts  # noqa: E402
+from nbbuild import NotebookBuilder, output_path, write_notebook  # noqa: E402
+
 from solutions import quiz as ref  # noqa: E402
+
+OUT = output_path("04_quiz.ipynb")
 
 #: Points of a hidden part; the `format` parts give feedback only (a guess in the right format
 #: must not earn points), the visible format checks likewise.
@@ -28,46 +28,16 @@ FORMAT_POINTS = 0
 KEY_POINTS = 1
 EXPLAIN_POINTS = 2
 
-CELLS: list = []
-
-
-def meta(grade_id, *, grade=False, solution=False, locked=False, points=None):
-    nb = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
-          "solution": solution}
-    if grade:
-        nb["points"] = points
-    return {"nbgrader": nb}
-
-
-def md(cell_id, text, **kw):
-    kw.setdefault("locked", True)
-    CELLS.append(new_markdown_cell(text.strip("\n"), id=cell_id, metadata=meta(cell_id, **kw)))
-
-
-def code(cell_id, text, **kw):
-    CELLS.append(new_code_cell(text.strip("\n"), id=cell_id, metadata=meta(cell_id, **kw)))
-
-
-def locked_code(cell_id, text):
-    code(cell_id, text, locked=True)
+# Cell ids are the grade ids (test_..., not test-...); every unlocked cell is a solution cell.
+builder = NotebookBuilder(hyphenate_test_ids=False)
+md, code = builder.md, builder.code
 
 
 def hidden_cells(name: str, check: str) -> list[tuple[str, int]]:
     """One hidden test cell per registry part of `name`; returns (grade_id, points) pairs."""
-    out = []
-    for part in parts(name):
-        description = REGISTRY[name].parts[part].description
-        points = FORMAT_POINTS if part == "format" else KEY_POINTS
-        grade_id = f"test_{name}_{part}"
-        code(grade_id, f'''
-# Hidden tests: `{name}`, part "{part}" ({description})
-### BEGIN HIDDEN TESTS
-from autograder.checks import {check}
-{check}("{name}", {name}, part="{part}")
-### END HIDDEN TESTS
-''', grade=True, locked=True, points=points)
-        out.append((grade_id, points))
-    return out
+    return builder.hidden(
+        name, check=check, points=lambda part: FORMAT_POINTS if part == "format" else KEY_POINTS
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -454,7 +424,7 @@ def points_table() -> str:
 
 
 def build() -> nbformat.NotebookNode:
-    CELLS.clear()
+    builder.clear()
     md("title", f"""
 # Notebook 04 — Quiz: mode connectivity, loss landscapes and lottery tickets
 
@@ -482,7 +452,7 @@ This notebook checks the ideas of the whole subject. It has no code to implement
 - Do not rename the variables, and do not edit or delete the read-only cells. Before you
   submit, restart the kernel and run all cells (or run `nbgrader validate 04_quiz.ipynb`).
 """)
-    locked_code("setup", f'''
+    code("setup", f'''
 # Setup (read-only): the letters and terms your answers may use, and the format checks used by
 # the visible test cells below. The quiz needs no PyTorch.
 CHOICES = ("A", "B", "C", "D")
@@ -614,19 +584,14 @@ may use LaTeX, e.g. `$\\theta(\\alpha)$`). Each answer is worth 2 points.
   training; a ticket is tied to the data it was found on.
 """)
 
-    nb = new_notebook(cells=list(CELLS))
-    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python",
-                                 "name": "python3"}
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
+    return builder.notebook(kernel_display_name="Python 3")
 
 
 def main() -> None:
     nb = build()
-    nbformat.validate(nb)
     ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells]
     assert len(ids) == len(set(ids)), "duplicate grade ids"
-    OUT.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
+    write_notebook(nb, OUT)
     auto = sum(c.metadata["nbgrader"].get("points", 0) for c in nb.cells
                if c.cell_type == "code" and c.metadata["nbgrader"]["grade"])
     manual = sum(c.metadata["nbgrader"].get("points", 0) for c in nb.cells
