@@ -677,6 +677,29 @@ def test_normalize_reorders_graded_cells_to_template_order() -> None:
     assert order == [grade_id_of(c) for c in template.cells if grade_id_of(c)]
 
 
+def test_normalize_puts_a_deleted_answer_cells_stub_before_the_students_own_cells() -> None:
+    """A student who deleted the answer cell and wrote the function in a new (unmarked)
+    cell keeps it: the restored stub comes first, their definition after it, the tests
+    after both. Without a re-definition the stub stays in place and its tests fail."""
+    template, trusted = _template()
+    student = copy.deepcopy(template)
+    i = cell_index(student, "barrier_height")
+    own = "def barrier_height(losses):\n    return max(losses) - (losses[0] + losses[-1]) / 2\n"
+    student.cells[i] = nbformat.v4.new_code_cell(own)
+    nb, why = normalize(student, template, trusted)
+    assert any("'barrier_height' was missing: the release stub was restored" in w for w in why)
+    stub = cell_index(nb, "barrier_height")
+    mine = next(k for k, c in enumerate(nb.cells) if c.source == own)
+    assert nb.cells[stub].source == trusted["barrier_height"].source  # the release stub
+    assert stub < mine < cell_index(nb, "test_barrier_height_visible")
+    # deleted outright: the stub sits where the answer cell was, before the visible test
+    student = copy.deepcopy(template)
+    del student.cells[cell_index(student, "barrier_height")]
+    nb, _ = normalize(student, template, trusted)
+    assert cell_index(nb, "barrier_height") + 1 == cell_index(nb, "test_barrier_height_visible")
+    nbformat.validate(nb)
+
+
 def test_normalize_changed_cell_type_is_changed_back() -> None:
     template, trusted = _template()
     student = copy.deepcopy(template)

@@ -9,7 +9,8 @@ lacks). What :func:`normalize` guarantees, whatever the student did to the file:
   metadata: edited test cells are restored and the hidden tests put back;
 - every graded/solution cell of the template appears exactly once, in template order; a
   deleted one is re-inserted at its template position (a deleted solution cell gets the
-  release stub back, so its tests fail rather than vanish);
+  release stub back, so its tests fail rather than vanish, unless the student's own cells
+  after it define the function again: the stub goes in before them);
 - a duplicated grade id keeps its first cell; later copies of a locked cell are dropped,
   later copies of a solution cell stay as ordinary (ungraded) cells of the student's code;
 - solution cells keep the student's source; cells the student added stay, in order, after
@@ -225,13 +226,24 @@ def normalize(
         _strip_nbgrader(cell)
         attached[current].append(cell)
 
-    # 2. template order for graded/locked cells, the student's own cells after their anchor
-    out: list[NotebookNode] = list(attached[None])
+    # 2. template order for graded/locked cells, the student's own cells after their anchor.
+    #    A missing solution cell's stub goes in before the student's cells that follow the
+    #    previous template cell: a student who deleted the answer cell and wrote the function
+    #    in a new cell there (or further down, before its tests) keeps their definition
+    #    instead of having it overwritten by the stub.
+    out: list[NotebookNode] = []
+    region_start = 0  # where the student's cells after the last template cell begin
+    out.extend(attached[None])
     for tcell in template.cells:
         gid = grade_id_of(tcell)
         if gid is None:
             continue
-        out.append(_merge(tcell, anchors.get(gid), trusted.get(gid), reasons))
+        cell = _merge(tcell, anchors.get(gid), trusted.get(gid), reasons)
+        if gid not in anchors and not _is_locked(tcell, trusted.get(gid)):
+            out.insert(region_start, cell)
+        else:
+            out.append(cell)
+        region_start = len(out)
         out.extend(attached.get(gid, []))
 
     nb = new_notebook(metadata=copy.deepcopy(template.metadata))
