@@ -66,7 +66,18 @@ def test_the_key_passes_every_part(name):
     check_function(name, quiz.QUIZ_ANSWERS[name])  # check_function accepts values too
 
 
-@pytest.mark.parametrize("variant", [str.lower, lambda s: f" {s} ", lambda s: f"\t{s.lower()}\n"])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        str.lower,
+        lambda s: f" {s} ",
+        lambda s: f"\t{s.lower()}\n",
+        lambda s: f"{s})",
+        lambda s: f"({s.lower()})",
+        lambda s: f"{s}.",
+        lambda s: f"[{s}]",
+    ],
+)
 @pytest.mark.parametrize("name", LETTER_ITEMS)
 def test_case_and_surrounding_spaces_are_forgiven(name, variant):
     assert not failed_parts(name, variant(quiz.QUIZ_ANSWERS[name]))
@@ -76,7 +87,8 @@ def test_case_and_surrounding_spaces_are_forgiven(name, variant):
     ("value", "match"),
     [
         ("E", r"should be one letter \(A, B, C or D\), got 'E'"),
-        ("B)", r"got 'B\)'; write only the letter"),
+        ("B or C", r"got 'B or C'; write only the letter"),
+        ("(E)", r"got '\(E\)'"),
         ("", r"should be one letter"),
         ("AB", r"got 'AB'"),
         ("B) The networks are in different basins", r"without the option's text"),

@@ -3,8 +3,9 @@
 These items are values, not functions: they are registered with `kind="value"` and graded
 with `check_answer("answer_q1", answer_q1, part=...)` (`check_function` accepts them too).
 
-- `answer_q1` … `answer_q5`: part `format` (one letter A–D, as a string; case and surrounding
-  spaces are forgiven) and part `key` (the right letter). Feedback on a wrong key never names
+- `answer_q1` … `answer_q5`: part `format` (one letter A–D, as a string; case, surrounding
+  spaces, brackets and a trailing ")", "." or ":" are forgiven) and part `key` (the right
+  letter). Feedback on a wrong key never names
   the right letter.
 - `key_terms`: part `format` (a dict from each description of the seed's table to one of
   the five terms) and one part per term (partial credit: each correctly matched description
@@ -46,6 +47,21 @@ def _normalize(text: str) -> str:
     return " ".join(re.sub(r"[-_]", " ", text).split()).casefold().rstrip(".")
 
 
+#: One letter, optionally in brackets or followed by ")", "." or ":" ("B", "(b)", "B)", "[B]",
+#: "B."): unambiguous ways of writing a choice. Anything more (two letters, the option's
+#: text) is not read as a choice.
+_LETTER_FORM = re.compile(r"^[(\[]?\s*([A-Za-z])\s*[)\].:]?$")
+
+
+def _letter_of(value: str) -> str | None:
+    """The choice `value` names (upper case), or None if it is not one letter A–D."""
+    match = _LETTER_FORM.match(value.strip())
+    if match is None:
+        return None
+    letter = match.group(1).upper()
+    return letter if letter in ref.VALID_CHOICES else None
+
+
 def _letter_problem(name: str, value: Any) -> str | None:
     """Why `value` is not a well-formed answer (one letter A–D), or None."""
     if type(value) is not str:
@@ -53,7 +69,7 @@ def _letter_problem(name: str, value: Any) -> str | None:
             f"`{name}` should be a string holding one letter ({_CHOICES}), got "
             f'{fmt_value(value)}; write the letter in quotes, as in "A", "B", "C" or "D"'
         )
-    if value.strip().upper() not in ref.VALID_CHOICES:
+    if _letter_of(value) is None:
         return (
             f"`{name}` should be one letter ({_CHOICES}), got {value!r}; write only the "
             "letter, without the option's text or a bracket"
@@ -71,7 +87,7 @@ def _answer_verdict(name: str, *, key: bool) -> Verdict:
             return problem if not key else f"{problem} (the answer cannot be graded until then)"
         if not key:
             return None
-        letter = outcome.value.strip().upper()
+        letter = _letter_of(outcome.value)
         if letter != ref.QUIZ_ANSWERS[name]:
             return with_hint(
                 f"`{name}` = {letter!r} is not the right answer", case, _QUIZ_HINTS[name]
