@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -991,3 +992,22 @@ def test_landscape_lab_flat_loss_fn_is_vmappable_and_agrees():
     H = torch.autograd.functional.hessian(loss_fn, theta)
     expected = float(((probes @ H) * probes).sum(dim=1).mean())
     assert math.isclose(hutchinson_trace(loss_fn, theta, probes), expected, rel_tol=1e-9)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc mallopt is Linux-only")
+def test_batched_paths_keep_freed_memory_once_per_process() -> None:
+    """A batched evaluation raises glibc's malloc thresholds once (idempotent, no error), so
+    the chunks' activations are reused rather than faulted in again; values are unchanged."""
+    import solutions.landscape_geometry as lg
+
+    def bowl(t: torch.Tensor) -> torch.Tensor:
+        return (t**2).sum()
+
+    theta = torch.tensor([0.5, -1.0])
+    d1, d2 = torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0])
+    grid = torch.linspace(-1, 1, 9)  # 81 points: more than one chunk
+    surface = lg.loss_surface(bowl, theta, d1, d2, grid, grid)
+    assert lg._ALLOCATOR_TUNED
+    lg._keep_freed_memory()  # a second call is a no-op
+    expected = (0.5 + grid)[:, None] ** 2 + (-1.0 + grid)[None, :] ** 2
+    torch.testing.assert_close(surface, expected)
