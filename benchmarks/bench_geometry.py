@@ -23,11 +23,13 @@ Usage: ``python benchmarks/bench_geometry.py [--repeats 5] [--threads N] [--tune
 
 The batched methods allocate tensors of a few MiB per chunk (e.g. 16 x 1024 x 32 activations
 for ``loss_surface``). With glibc's default dynamic malloc thresholds these are often handed
-back to the kernel on ``free`` and faulted in again on the next ``malloc``: tens of thousands
-of page faults per 41 x 41 surface, and run-to-run swings of up to 2x. ``--tune-malloc`` runs
-every case (baselines included) with ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_``
-raised so freed memory is reused, which is what jemalloc or tcmalloc would do; the header
-says which allocator setting was used.
+back to the kernel on ``free`` and faulted in again on the next ``malloc``: up to 10^5 page
+faults per 41 x 41 surface and run-to-run swings of up to 3x (the ``faults`` column shows
+it). The reference therefore raises glibc's thresholds itself before its first batched run
+(``solutions.landscape_geometry._keep_freed_memory``). ``--tune-malloc`` runs every case,
+baselines included, with ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` raised
+from the start, to show the baselines do not gain from it; the header says which allocator
+setting was used.
 
 On small VMs whose virtual CPUs are shared, OpenMP's default spin-waiting can make torch's
 2-thread parallel regions stall for seconds; compare ``--threads 1`` or run with
