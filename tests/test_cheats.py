@@ -336,15 +336,52 @@ def _digest(paths: list[Path]) -> dict[str, str]:
     return out
 
 
+def _parent_pid(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            # "pid (comm) state ppid ...": comm may hold spaces and parentheses
+            return int(fh.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _descends_from(pid: int, ancestors: set[int]) -> bool:
+    seen: set[int] = set()
+    current: int | None = pid
+    while current and current not in seen:
+        if current in ancestors:
+            return True
+        seen.add(current)
+        current = _parent_pid(current)
+    return False
+
+
+def _other_test_workers() -> set[int]:
+    """Under pytest-xdist, the sibling worker processes: other test modules running sandboxed
+    kernels at the same time (their kernels are not this run's leftovers)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return set()
+    me, parent = os.getpid(), os.getppid()
+    return {
+        int(e)
+        for e in os.listdir("/proc")
+        if e.isdigit() and int(e) != me and _parent_pid(int(e)) == parent
+    }
+
+
 def _nobody_processes() -> list[int]:
+    """Processes running as nobody, except those of other test workers' grading runs."""
+    others = _other_test_workers()
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if os.stat(f"/proc/{entry}").st_uid == 65534:
-                    pids.append(int(entry))
+                if os.stat(f"/proc/{entry}").st_uid != 65534:
+                    continue
             except OSError:
-                pass
+                continue
+            if not _descends_from(int(entry), others):
+                pids.append(int(entry))
     return pids
 
 
