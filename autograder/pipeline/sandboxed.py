@@ -206,9 +206,7 @@ class _SandboxRunner(_Runner):
 
     async def _start(self) -> None:
         from jupyter_client.manager import AsyncKernelManager
-        from nbclient import NotebookClient
 
-        runner = self
         sb = self.sb
 
         class SandboxedKernelManager(AsyncKernelManager):
@@ -221,32 +219,13 @@ class _SandboxRunner(_Runner):
                 sb.hand_over(self.connection_file)
                 return result
 
-        class LimitedClient(NotebookClient):
-            def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
-                return runner._on_output(super().output, outs, msg, display_id, cell_index)
-
         self.km = SandboxedKernelManager(
             kernel_name="python3",
             transport="ipc",
             ip=str(self.ipc_dir / "k"),
             connection_file=str(self.ipc_dir / f"kernel-{uuid.uuid4().hex[:8]}.json"),
         )
-        self.client = LimitedClient(
-            self.nb,
-            km=self.km,
-            timeout=int(self.limits.wall_seconds) + 1,
-            startup_timeout=int(self.limits.startup_seconds),
-            allow_errors=True,
-            interrupt_on_timeout=False,
-            raise_on_iopub_timeout=False,
-            iopub_timeout=4,
-            shutdown_kernel="immediate",
-            skip_cells_with_tag=f"never-skip-{uuid.uuid4().hex}",
-            record_timing=False,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(self.scratch)}},
-        )
-        self._cell_bytes: dict[int, int] = {}
+        self.client = self._notebook_client()
         await self.km.start_kernel(
             extra_arguments=["--HistoryManager.enabled=False", "--quiet"],
             cwd=str(self.scratch),

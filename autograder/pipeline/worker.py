@@ -581,7 +581,6 @@ class _Runner:
 
     async def _start(self) -> None:
         from jupyter_client.manager import AsyncKernelManager
-        from nbclient import NotebookClient
         from traitlets import List as TList
 
         prefix = launcher_prefix(self.limits, self.isolation, self.cgroups)
@@ -590,7 +589,6 @@ class _Runner:
             and self.limits.isolate_network
             and self.isolation.get("network") == "netns"
         )
-        runner = self
 
         class LimitedKernelManager(AsyncKernelManager):
             launch_prefix = TList()
@@ -598,10 +596,6 @@ class _Runner:
             def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
                 cmd = [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file]
                 return [*self.launch_prefix, *cmd, *(extra_arguments or [])]
-
-        class LimitedClient(NotebookClient):
-            def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
-                return runner._on_output(super().output, outs, msg, display_id, cell_index)
 
         km_kwargs: dict[str, Any] = {}
         if netns:
@@ -615,22 +609,7 @@ class _Runner:
             connection_file=str(self.work / f"kernel-{uuid.uuid4().hex[:8]}.json"),
             **km_kwargs,
         )
-        self.client = LimitedClient(
-            self.nb,
-            km=self.km,
-            timeout=int(self.limits.wall_seconds) + 1,
-            startup_timeout=int(self.limits.startup_seconds),
-            allow_errors=True,
-            interrupt_on_timeout=False,
-            raise_on_iopub_timeout=False,
-            iopub_timeout=4,
-            shutdown_kernel="immediate",
-            skip_cells_with_tag=f"never-skip-{uuid.uuid4().hex}",
-            record_timing=False,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(self.scratch)}},
-        )
-        self._cell_bytes: dict[int, int] = {}
+        self.client = self._notebook_client()
         env = _kernel_env(self.scratch)
         await self.km.start_kernel(
             extra_arguments=["--HistoryManager.enabled=False", "--quiet"],
@@ -664,6 +643,34 @@ class _Runner:
                 await self.km.cleanup_resources()
         if getattr(self, "_ipc_dir", None) is not None:
             shutil.rmtree(self._ipc_dir, ignore_errors=True)
+
+    def _notebook_client(self) -> Any:
+        """The nbclient that runs the cells on ``self.km``: every output goes through
+        ``_on_output`` (output limits), errors do not stop the run, no cell is skipped."""
+        from nbclient import NotebookClient
+
+        runner = self
+
+        class LimitedClient(NotebookClient):
+            def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
+                return runner._on_output(super().output, outs, msg, display_id, cell_index)
+
+        self._cell_bytes: dict[int, int] = {}
+        return LimitedClient(
+            self.nb,
+            km=self.km,
+            timeout=int(self.limits.wall_seconds) + 1,
+            startup_timeout=int(self.limits.startup_seconds),
+            allow_errors=True,
+            interrupt_on_timeout=False,
+            raise_on_iopub_timeout=False,
+            iopub_timeout=4,
+            shutdown_kernel="immediate",
+            skip_cells_with_tag=f"never-skip-{uuid.uuid4().hex}",
+            record_timing=False,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(self.scratch)}},
+        )
 
     def kill(self) -> None:
         """SIGKILL the kernel's process group and every process of its cgroups."""
