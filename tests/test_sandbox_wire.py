@@ -624,3 +624,64 @@ def test_correct_implementations_pass_through_the_wire(name: str, fn: Any) -> No
     scalars and strings, OrderedDicts, 0-d tensors, ...) passes every verdict, as in-process."""
     failed = {p: m for p, m in _through_the_wire(name, fn).items() if m}
     assert not failed, failed
+
+
+def _wrong_implementations() -> list[tuple[str, Any]]:
+    """Every typical-mistake implementation of the test_checks_* modules: their WRONG lists,
+    and the `fn` parameters of tests that call assert_fails("name", fn, ...)."""
+    import re
+
+    from tests import (
+        test_checks_landscape_geometry,
+        test_checks_lottery_tickets,
+        test_checks_mode_connectivity,
+    )
+
+    found: list[tuple[str, Any]] = []
+    for module in (
+        test_checks_mode_connectivity,
+        test_checks_landscape_geometry,
+        test_checks_lottery_tickets,
+    ):
+        found += [(entry[0], entry[1]) for entry in getattr(module, "WRONG", [])]
+        for attr, obj in vars(module).items():
+            if not attr.startswith("test_") or not callable(obj):
+                continue
+            match = re.search(r'assert_fails\("(\w+)", fn\b', inspect.getsource(obj))
+            if not match:
+                continue
+            for mark in getattr(obj, "pytestmark", []):
+                if mark.name != "parametrize":
+                    continue
+                names = mark.args[0]
+                names = [n.strip() for n in (names.split(",") if isinstance(names, str) else names)]
+                if "fn" not in names:
+                    continue
+                index = names.index("fn")
+                for param in mark.args[1]:
+                    values = param.values if hasattr(param, "values") else param
+                    fn = values[index] if len(names) > 1 else values
+                    if len(names) == 1 and isinstance(fn, tuple | list):
+                        fn = fn[0]
+                    found.append((match.group(1), fn))
+    return found
+
+
+WRONG_IMPLEMENTATIONS = _wrong_implementations()
+
+
+def test_the_wrong_implementations_were_found() -> None:
+    assert len(WRONG_IMPLEMENTATIONS) >= 150, len(WRONG_IMPLEMENTATIONS)
+
+
+@pytest.mark.parametrize(
+    ("name", "fn"),
+    WRONG_IMPLEMENTATIONS,
+    ids=[f"{name}-{getattr(fn, '__name__', 'fn')}" for name, fn in WRONG_IMPLEMENTATIONS],
+)
+def test_wrong_implementations_fail_the_same_parts_through_the_wire(name: str, fn: Any) -> None:
+    """A typical mistake fails exactly the same parts through the sandbox wire as in process:
+    nothing a verdict needs to see a mistake is lost on the way."""
+    through = {p for p, m in _through_the_wire(name, fn).items() if m}
+    in_process = {p for p, m in _in_process(name, fn).items() if m}
+    assert through == in_process and through, (through, in_process)
