@@ -50,6 +50,8 @@ from collections.abc import Callable
 
 import torch
 
+from solutions.landscape_geometry import MALLOC_MMAP_THRESHOLD, MALLOC_TRIM_THRESHOLD
+
 NUM_PROBES = 100
 POWER_ITERS = 100
 GRID_POINTS = 41
@@ -58,9 +60,12 @@ SEED = 0
 #: hutchinson and top-eigenvalue results of a method and its baseline must agree this closely.
 AGREEMENT_RTOL = 1e-4
 
-#: Environment of every case under --tune-malloc: memory freed by torch stays in the process
-#: (blocks up to 64 MiB come from the heap, and up to 256 MiB of free heap is kept).
-MALLOC_TUNING = {"MALLOC_MMAP_THRESHOLD_": str(64 << 20), "MALLOC_TRIM_THRESHOLD_": str(256 << 20)}
+#: Environment of every case under --tune-malloc: the thresholds the reference sets for
+#: itself (memory freed by torch stays in the process), from the start and for every case.
+MALLOC_TUNING = {
+    "MALLOC_MMAP_THRESHOLD_": str(MALLOC_MMAP_THRESHOLD),
+    "MALLOC_TRIM_THRESHOLD_": str(MALLOC_TRIM_THRESHOLD),
+}
 
 #: (case, baseline case or None, description)
 CASES = [

@@ -76,7 +76,7 @@ EULER_GAMMA = 0.57721566490153286060651209
 #: glibc mallopt parameters (malloc.h) and the values `_keep_freed_memory` sets: blocks up
 #: to 64 MiB come from the heap, and up to 256 MiB of freed heap stays in the process.
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-_MMAP_THRESHOLD_BYTES, _TRIM_THRESHOLD_BYTES = 64 << 20, 256 << 20
+MALLOC_MMAP_THRESHOLD, MALLOC_TRIM_THRESHOLD = 64 << 20, 256 << 20
 _ALLOCATOR_TUNED = False
 
 
@@ -100,8 +100,8 @@ def _keep_freed_memory() -> None:
     except (OSError, AttributeError):
         return
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
-    mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD_BYTES)
+    mallopt(_M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD)
+    mallopt(_M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD)
 
 
 # --------------------------------------------------------------------------------------------

@@ -574,9 +574,10 @@ def test_outcome_fields_are_all_on_the_wire() -> None:
     assert set(tree["outcome"]) == names
 
 
-def _correct_implementations() -> list[tuple[str, Any]]:
-    """Every differently written correct implementation of the test_checks_* modules: their
-    CORRECT lists, and the `fn` parameters of tests that call assert_passes_all(name, fn)."""
+def _implementations(assertion: str, listed: str) -> list[tuple[str, Any]]:
+    """(name, fn) of the implementations in the test_checks_* modules: the module-level list
+    `listed` (entries start with name, fn), and the `fn` parameters of the tests that call
+    `assertion`("name", fn, ...)."""
     import re
 
     from tests import (
@@ -585,69 +586,18 @@ def _correct_implementations() -> list[tuple[str, Any]]:
         test_checks_mode_connectivity,
     )
 
+    call = re.compile(rf'{assertion}\("(\w+)", fn\b')
     found: list[tuple[str, Any]] = []
     for module in (
         test_checks_mode_connectivity,
         test_checks_landscape_geometry,
         test_checks_lottery_tickets,
     ):
-        found += list(getattr(module, "CORRECT", []))
+        found += [(entry[0], entry[1]) for entry in getattr(module, listed, [])]
         for attr, obj in vars(module).items():
             if not attr.startswith("test_") or not callable(obj):
                 continue
-            match = re.search(r'assert_passes_all\("(\w+)", fn\)', inspect.getsource(obj))
-            if not match:
-                continue
-            for mark in getattr(obj, "pytestmark", []):
-                if mark.name == "parametrize" and mark.args[0] == "fn":
-                    for param in mark.args[1]:
-                        fn = param.values[0] if hasattr(param, "values") else param
-                        found.append((match.group(1), fn))
-    return found
-
-
-CORRECT_IMPLEMENTATIONS = _correct_implementations()
-
-
-def test_the_correct_implementations_were_found() -> None:
-    names = {name for name, _ in CORRECT_IMPLEMENTATIONS}
-    assert len(CORRECT_IMPLEMENTATIONS) >= 100 and len(names) >= 30, len(CORRECT_IMPLEMENTATIONS)
-
-
-@pytest.mark.parametrize(
-    ("name", "fn"),
-    CORRECT_IMPLEMENTATIONS,
-    ids=[f"{name}-{getattr(fn, '__name__', 'fn')}" for name, fn in CORRECT_IMPLEMENTATIONS],
-)
-def test_correct_implementations_pass_through_the_wire(name: str, fn: Any) -> None:
-    """What the sandbox sends back of a correct, differently written implementation (numpy
-    scalars and strings, OrderedDicts, 0-d tensors, ...) passes every verdict, as in-process."""
-    failed = {p: m for p, m in _through_the_wire(name, fn).items() if m}
-    assert not failed, failed
-
-
-def _wrong_implementations() -> list[tuple[str, Any]]:
-    """Every typical-mistake implementation of the test_checks_* modules: their WRONG lists,
-    and the `fn` parameters of tests that call assert_fails("name", fn, ...)."""
-    import re
-
-    from tests import (
-        test_checks_landscape_geometry,
-        test_checks_lottery_tickets,
-        test_checks_mode_connectivity,
-    )
-
-    found: list[tuple[str, Any]] = []
-    for module in (
-        test_checks_mode_connectivity,
-        test_checks_landscape_geometry,
-        test_checks_lottery_tickets,
-    ):
-        found += [(entry[0], entry[1]) for entry in getattr(module, "WRONG", [])]
-        for attr, obj in vars(module).items():
-            if not attr.startswith("test_") or not callable(obj):
-                continue
-            match = re.search(r'assert_fails\("(\w+)", fn\b', inspect.getsource(obj))
+            match = call.search(inspect.getsource(obj))
             if not match:
                 continue
             for mark in getattr(obj, "pytestmark", []):
@@ -667,7 +617,27 @@ def _wrong_implementations() -> list[tuple[str, Any]]:
     return found
 
 
-WRONG_IMPLEMENTATIONS = _wrong_implementations()
+CORRECT_IMPLEMENTATIONS = _implementations("assert_passes_all", "CORRECT")
+
+
+def test_the_correct_implementations_were_found() -> None:
+    names = {name for name, _ in CORRECT_IMPLEMENTATIONS}
+    assert len(CORRECT_IMPLEMENTATIONS) >= 100 and len(names) >= 30, len(CORRECT_IMPLEMENTATIONS)
+
+
+@pytest.mark.parametrize(
+    ("name", "fn"),
+    CORRECT_IMPLEMENTATIONS,
+    ids=[f"{name}-{getattr(fn, '__name__', 'fn')}" for name, fn in CORRECT_IMPLEMENTATIONS],
+)
+def test_correct_implementations_pass_through_the_wire(name: str, fn: Any) -> None:
+    """What the sandbox sends back of a correct, differently written implementation (numpy
+    scalars and strings, OrderedDicts, 0-d tensors, ...) passes every verdict, as in-process."""
+    failed = {p: m for p, m in _through_the_wire(name, fn).items() if m}
+    assert not failed, failed
+
+
+WRONG_IMPLEMENTATIONS = _implementations("assert_fails", "WRONG")
 
 
 def test_the_wrong_implementations_were_found() -> None:

@@ -30,6 +30,13 @@ _EXTRA_BUILDER_MODULES = (
 _extras_loaded = False
 
 
+def holds_gradient(tensor: Any) -> bool:
+    """Whether `tensor` was left with a non-zero `.grad` (None or zeros count as clean); used
+    by the after-call probes that catch `.backward()` into the caller's tensors."""
+    grad = tensor.grad if isinstance(tensor, torch.Tensor) else None
+    return type(grad) is torch.Tensor and bool(grad.detach().ne(0).any())
+
+
 def register_builder(kind: str, *, probe: bool = False) -> Callable[[BuilderFn], BuilderFn]:
     """Register a builder under `kind`. With `probe=True` it gets a `probe` dict keyword."""
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from .builders import register_builder
+from .builders import holds_gradient, register_builder
 
 LossFn = Callable[[torch.Tensor], torch.Tensor]
 
@@ -94,7 +94,6 @@ def build_input_grad_probe(*, arg: int, probe: dict[str, Any]) -> Callable:
 
     def after(value: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
         tensor = args[arg] if 0 <= arg < len(args) else None
-        grad = tensor.grad if type(tensor) is torch.Tensor else None
-        probe["grad_left"] = type(grad) is torch.Tensor and bool(grad.detach().ne(0).any())
+        probe["grad_left"] = type(tensor) is torch.Tensor and holds_gradient(tensor)
 
     return after

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .builders import register_builder
+from .builders import holds_gradient, register_builder
 
 Params = dict[str, torch.Tensor]
 
@@ -179,11 +179,7 @@ def build_model_params_probe(*, arg: int = 0, probe: dict[str, Any]) -> Callable
             return
         named = list(model.named_parameters())
         probe["param_requires_grad"] = {n: bool(p.requires_grad) for n, p in named}
-        probe["params_with_grad"] = [
-            n
-            for n, p in named
-            if type(p.grad) is torch.Tensor and bool(p.grad.detach().ne(0).any())
-        ]
+        probe["params_with_grad"] = [n for n, p in named if holds_gradient(p)]
 
     return after
 

@@ -42,6 +42,7 @@ from .verdicts import (
     fmt_value,
     leaves_inputs_unchanged,
     raises_value_error,
+    reordered_keys_may_raise,
     returned_then,
     with_hint,
 )
@@ -2169,29 +2170,6 @@ def _fn_basic() -> list[Case]:
     ]
 
 
-def _fn_reordered_may_raise(inner: Verdict) -> Verdict:
-    """`inner`, except that a ValueError is accepted when theta lists the keys in another order.
-
-    The spec calls for a ValueError when keys or shapes differ; the same keys in another order
-    do not differ, and the reference pairs tensors by key. A strict implementation that also
-    rejects another order is safe, so it is not penalised; tensors paired by position are.
-    """
-
-    def verdict(case: Case, outcome: Outcome) -> str | None:
-        direction, theta = case.args
-        if (
-            outcome.raised("ValueError")
-            and isinstance(direction, Mapping)
-            and isinstance(theta, Mapping)
-            and set(direction) == set(theta)
-            and list(direction) != list(theta)
-        ):
-            return None
-        return inner(case, outcome)
-
-    return verdict
-
-
 def _fn_filters() -> list[Case]:
     return [
         Case(
@@ -2277,7 +2255,7 @@ make_checks(
             "basic",
             "each filter takes the norm of theta's filter",
             _fn_basic,
-            _fn_reordered_may_raise(_fn_verdict),
+            reordered_keys_may_raise(_fn_verdict),
         ),
         Part("filters", "filters along dim 0 of 3-D and 4-D tensors", _fn_filters, _fn_verdict),
         Part(
