@@ -24,15 +24,15 @@ selfcheck: install
 ## The whole test suite (what CI runs): lint and format check, then pytest on 2 workers.
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check autograder solutions tests benchmarks source/landscapes/landscape_lab.py
+	$(BIN)/ruff format --check autograder solutions tests benchmarks source/landscapes/landscape_lab.py source/landscapes/checks
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check autograder solutions tests benchmarks source/landscapes/landscape_lab.py
+	$(BIN)/ruff format --check autograder solutions tests benchmarks source/landscapes/landscape_lab.py source/landscapes/checks
 
 format: install
-	$(BIN)/ruff format autograder solutions tests benchmarks source/landscapes/landscape_lab.py
+	$(BIN)/ruff format autograder solutions tests benchmarks source/landscapes/landscape_lab.py source/landscapes/checks
 
 ## Benchmarks (minutes): Hessian estimators and loss surface; grading throughput.
 bench: install

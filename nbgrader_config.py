@@ -15,7 +15,19 @@ c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 # The helper module ships beside the notebooks and is restored from the release at grading.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.egg-info"]
+# The assignment's spec, its notebook content and its hidden checks live beside the source
+# notebooks and must never be released (`autograder build` also ignores them, and its leak
+# check fails on anything in the release that is not a notebook or a release file).
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints",
+    "*.pyc",
+    "__pycache__",
+    "feedback",
+    "*.egg-info",
+    "assignment.toml",
+    "content",
+    "checks",
+]
 
 # Execution limits: a notebook's solution runs in at most 60 s on 2 cores; a cell may take
 # longer on a slow student laptop, but never forever.

@@ -1,8 +1,10 @@
 """The `autograder` command: a thin argparse layer over plain `main(*, ...)` functions.
 
-One subcommand per verb; each calls ``autograder.pipeline.<verb>.main`` (``selfcheck``:
-``autograder.selfcheck.main``) with keyword arguments only. Every course verb works on an
-nbgrader course directory given by ``--course-dir`` (default: the current directory).
+One subcommand per verb; each calls ``autograder.pipeline.<verb>.main`` with keyword
+arguments only. Every verb works on one assignment (``--assignment``, default: the only one)
+of an nbgrader course directory given by ``--course-dir`` (default: the current directory).
+Problems the user can act on are :class:`autograder.errors.AutograderError`: printed as
+``error: ...`` with exit code 1.
 """
 
 from __future__ import annotations
@@ -16,13 +18,17 @@ MIB = 1024 * 1024
 KIB = 1024
 
 DESCRIPTION = """\
-Course tools for assignment `landscapes` (subject 25-05: mode connectivity, loss
-landscapes, lottery tickets), on top of nbgrader.
+Grading engine on top of nbgrader: build, validate, collect, grade (sandboxed, in
+parallel), feedback, export and report for the assignments of an nbgrader course.
+An assignment is a folder source/<id>/ with a spec (assignment.toml: its notebooks, release
+files, hidden checks and reference); every verb takes --assignment ID (default: the only
+one) and --course-dir DIR (default: the current directory).
 
 The term in commands (run in the course directory, or pass --course-dir):
+  autograder selfcheck             the reference passes every hidden check, the stub none
   autograder build                 check the source notebooks, generate the release, leak check
   autograder validate              solutions score full marks, stubs zero, each notebook in time
-  nbgrader release_assignment landscapes     (publish the release to the exchange)
+  nbgrader release_assignment ID   (publish the release to the exchange)
   autograder collect               collect submissions (nbgrader exchange, or --from-zip FILE)
   autograder grade                 grade new submissions in parallel; feedback; export
   (manual grading in formgrader: the Formgrader tab of JupyterLab in the course dir)
@@ -41,6 +47,13 @@ def _course_dir_parent() -> argparse.ArgumentParser:
         default=os.getcwd(),
         help="the nbgrader course directory (nbgrader_config.py, source/, the release, "
         "gradebook.db, submitted/ ...); default: the current directory",
+    )
+    parent.add_argument(
+        "--assignment",
+        metavar="ID",
+        default=None,
+        help="the assignment (a folder source/ID/ with an assignment.toml); default: the "
+        "course's only assignment",
     )
     return parent
 
@@ -64,15 +77,19 @@ def _positive_int(text: str) -> int:
 
 
 def _cmd_selfcheck(args: argparse.Namespace) -> int:
-    from autograder import selfcheck
+    from autograder.pipeline import selfcheck
 
-    return selfcheck.main(verbose=not args.quiet)
+    return selfcheck.main(
+        course_dir=args.course_dir, assignment=args.assignment, verbose=not args.quiet
+    )
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from autograder.pipeline import build
 
-    return build.main(course_dir=args.course_dir, check_only=args.check_only)
+    return build.main(
+        course_dir=args.course_dir, assignment=args.assignment, check_only=args.check_only
+    )
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -80,6 +97,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     return validate.main(
         course_dir=args.course_dir,
+        assignment=args.assignment,
         budget_seconds=args.budget,
         timeout=args.timeout,
         workers=args.workers,
@@ -92,6 +110,7 @@ def _cmd_collect(args: argparse.Namespace) -> int:
 
     return collect.main(
         course_dir=args.course_dir,
+        assignment=args.assignment,
         source=args.source,
         zip_file=args.from_zip,
         exchange=args.exchange,
@@ -123,6 +142,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
     records = grade.main(
         course_dir=args.course_dir,
+        assignment=args.assignment,
         students=args.students or None,
         regrade=args.regrade,
         workers=args.workers,
@@ -149,19 +169,21 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 def _cmd_feedback(args: argparse.Namespace) -> int:
     from autograder.pipeline import feedback
 
-    return feedback.main(course_dir=args.course_dir, students=args.students or None)
+    return feedback.main(
+        course_dir=args.course_dir, assignment=args.assignment, students=args.students or None
+    )
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from autograder.pipeline import export
 
-    return export.main(course_dir=args.course_dir)
+    return export.main(course_dir=args.course_dir, assignment=args.assignment)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from autograder.pipeline import report
 
-    return report.main(course_dir=args.course_dir)
+    return report.main(course_dir=args.course_dir, assignment=args.assignment)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -169,6 +191,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     return demo.main(
         course_dir=args.course_dir,
+        assignment=args.assignment,
         workdir=args.workdir,
         timeout=args.timeout,
         workers=args.workers,
@@ -189,21 +212,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     course = _course_dir_parent()
 
-    def add(name: str, help_text: str, description: str, func, *, with_course: bool = True):
-        p = sub.add_parser(
-            name, help=help_text, description=description, parents=[course] if with_course else []
-        )
+    def add(name: str, help_text: str, description: str, func):
+        p = sub.add_parser(name, help=help_text, description=description, parents=[course])
         p.set_defaults(func=func)
         return p
 
     p = add(
         "selfcheck",
-        "verify the reference solutions and hidden checks",
-        "Recompute the course text's worked examples with the reference solutions and "
-        "confirm that every hidden check accepts the reference and rejects the stub. "
-        "Exits non-zero on any problem.",
+        "verify the reference solutions and hidden checks (seconds)",
+        "Print the facts of the assignment's own self-check (e.g. the course text's worked "
+        "examples recomputed with the reference solutions), then confirm that every hidden "
+        "check accepts the reference and rejects the released stub. Exits non-zero on any "
+        "problem.",
         _cmd_selfcheck,
-        with_course=False,
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress line")
 
@@ -213,11 +234,12 @@ def build_parser() -> argparse.ArgumentParser:
         "Check every source notebook (nbgrader metadata, unique grade and cell ids, "
         "points on grade cells, hidden-test markers, and that every check_function/"
         "check_answer call names a registered check and part): a problem is reported "
-        "with its notebook and cell. Then run `nbgrader generate_assignment landscapes "
-        "--force` (registering the assignment in the gradebook), put landscape_lab.py "
-        "beside the release, and check every released file for leaks (solution or hidden-"
-        "test markers or lines, check calls, model answers, imports of `solutions` or "
-        "`autograder`). Exits non-zero on any problem.",
+        "with its notebook and cell. Then run `nbgrader generate_assignment ID --force` "
+        "(registering the assignment in the gradebook; the spec, content and checks are "
+        "never copied), put the spec's release files beside the release, and check every "
+        "released file for leaks (anything but the notebooks and release files, solution or "
+        "hidden-test markers or lines, check calls, model answers, imports of the engine, "
+        "the reference or the checks). Exits non-zero on any problem.",
         _cmd_build,
     )
     p.add_argument(
@@ -239,9 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--budget",
         type=_positive_float,
-        default=60.0,
+        default=None,
         metavar="S",
-        help="time budget per solution notebook in seconds (default: 60)",
+        help="time budget per solution notebook in seconds (default: the spec's budget_seconds)",
     )
     p.add_argument(
         "--timeout",
@@ -262,11 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(
         "collect",
         "collect submissions from the nbgrader exchange or an LMS zip",
-        "Put submissions into submitted/<student>/landscapes/. --from exchange (default) "
+        "Put submissions into submitted/<student>/<assignment>/. --from exchange (default) "
         "runs `nbgrader collect --update`. --from-zip FILE reads a zip downloaded from an "
-        "LMS: file names like landscapes_jdoe_attempt_2026-11-20-13-05-12_01_mode_"
-        "connectivity.ipynb (Blackboard) or jdoe_12345_67890_01_mode_connectivity.ipynb "
-        "(Canvas); notebook names are matched to the release ignoring case, spaces and "
+        "LMS: file names like hw1_jdoe_attempt_2026-11-20-13-05-12_01_intro.ipynb "
+        "(Blackboard) or jdoe_12345_67890_01_intro.ipynb (Canvas); notebook names are matched to the release ignoring case, spaces and "
         "re-upload suffixes; of several versions the latest is kept; the files go through "
         "`nbgrader zip_collect`. Every file not collected is listed with the reason.",
         _cmd_collect,
@@ -360,7 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
         "student), with the hidden tests' code replaced by one comment line and their "
         "tracebacks reduced to the feedback message; every page is checked afterwards. "
         "Run it again after manual grading in formgrader; then `nbgrader "
-        "release_feedback landscapes` hands the pages out through the exchange.",
+        "release_feedback ID` hands the pages out through the exchange.",
         _cmd_feedback,
     )
     p.add_argument("students", nargs="*", metavar="STUDENT", help="student ids")
@@ -423,18 +444,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from autograder.pipeline.course import PipelineError
+    from autograder.errors import AutograderError
 
     try:
         return int(args.func(args))
-    except PipelineError as exc:
+    except AutograderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except Exception as exc:
-        if type(exc).__name__ == "GradingError":  # autograder.pipeline.grade
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

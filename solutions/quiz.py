@@ -6,7 +6,18 @@ descriptions are copied verbatim from the seed's "Key topological features" tabl
 
 from __future__ import annotations
 
-__all__ = ["KEY_TERMS", "QUIZ_ANSWERS", "TERMS", "VALID_CHOICES"]
+__all__ = [
+    "KEY_TERMS",
+    "QUIZ_ANSWERS",
+    "TERMS",
+    "VALID_CHOICES",
+    "answer_q1",
+    "answer_q2",
+    "answer_q3",
+    "answer_q4",
+    "answer_q5",
+    "key_terms",
+]
 
 #: The letters a quiz answer may take.
 VALID_CHOICES: tuple[str, ...] = ("A", "B", "C", "D")
@@ -36,3 +47,12 @@ KEY_TERMS: dict[str, str] = {
     "Region of near-zero gradient": "Plateau",
     "Low-loss corridor with steep walls": "Narrow valley",
 }
+
+# The graded items under the names the notebook's answer cells define (the engine looks a
+# graded item's reference up by that name).
+answer_q1 = QUIZ_ANSWERS["answer_q1"]
+answer_q2 = QUIZ_ANSWERS["answer_q2"]
+answer_q3 = QUIZ_ANSWERS["answer_q3"]
+answer_q4 = QUIZ_ANSWERS["answer_q4"]
+answer_q5 = QUIZ_ANSWERS["answer_q5"]
+key_terms = KEY_TERMS

@@ -26,7 +26,12 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from autograder.checks import registry
+
+from .spec_support import write_spec
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
+COURSE_SPEC = registry.spec_of()
 ASSIGNMENT = "landscapes"
 CONFIG_FILE = REPO_ROOT / "nbgrader_config.py"
 SOURCE_DIR = REPO_ROOT / "source" / ASSIGNMENT
@@ -82,8 +87,8 @@ class NbgraderError(RuntimeError):
 
 
 def source_notebooks() -> list[Path]:
-    """The instructor notebooks of the assignment, in name order."""
-    return sorted(SOURCE_DIR.glob("*.ipynb"))
+    """The instructor notebooks of the assignment, in the spec's order."""
+    return [SOURCE_DIR / f for f in COURSE_SPEC.notebook_files()]
 
 
 def read_nb(path: Path) -> NotebookNode:
@@ -260,12 +265,12 @@ def make_course(root: Path, notebooks: Iterable[Path] | None = None) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy2(CONFIG_FILE, root / CONFIG_FILE.name)
     dest = root / "source" / ASSIGNMENT
-    shutil.copytree(SOURCE_DIR, dest, ignore=shutil.ignore_patterns(*IGNORED_PATTERNS))
-    if notebooks is not None:
-        for nb in dest.glob("*.ipynb"):
-            nb.unlink()
-        for nb in notebooks:
-            shutil.copy2(nb, dest / Path(nb).name)
+    dest.mkdir(parents=True)
+    shutil.copy2(SOURCE_DIR / "landscape_lab.py", dest / "landscape_lab.py")
+    notebooks = source_notebooks() if notebooks is None else [Path(nb) for nb in notebooks]
+    for nb in notebooks:
+        shutil.copy2(nb, dest / nb.name)
+    write_spec(dest, [nb.name for nb in notebooks])
     return root
 
 

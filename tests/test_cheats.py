@@ -28,6 +28,7 @@ import pytest
 from autograder.pipeline import grade as grade_mod
 from autograder.pipeline.limits import MIB, Limits
 from autograder.pipeline.sandboxed import sandbox_available
+from tests.spec_support import write_spec
 from tests.test_pipeline_grade import (
     ASSIGNMENT,
     FIXTURES,
@@ -82,6 +83,7 @@ def make_cheat_course(root: Path) -> Path:
     nbformat.write(nb, course / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
     lab = REPO / "source" / ASSIGNMENT / "landscape_lab.py"
     (course / "source" / ASSIGNMENT / "landscape_lab.py").write_bytes(lab.read_bytes())
+    write_spec(course / "source" / ASSIGNMENT, [NOTEBOOK])
     done = _nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
     assert done.returncode == 0, done.stdout + done.stderr
     return course
@@ -109,7 +111,8 @@ def secret_paths(course: Path) -> list[str]:
         str(course / "gradebook.db"),
         str(course / "nbgrader_config.py"),
         str(REPO / "solutions" / "mode_connectivity.py"),
-        str(REPO / "autograder" / "checks" / "mode_connectivity.py"),
+        str(REPO / "source" / ASSIGNMENT / "checks" / "mode_connectivity.py"),
+        str(REPO / "autograder" / "checks" / "verdicts.py"),
         str(FIXTURES / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"),
     ]
 

@@ -17,9 +17,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import torch
+from landscapes_checks import landscape_geometry as checks
 
-from autograder.checks import REGISTRY, Build, Case, cases, parts
-from autograder.checks import landscape_geometry as checks
+from autograder.checks import Build, Case, cases, lookup, parts
 from autograder.checks.call import materialize, run_case
 from solutions import landscape_geometry as ref
 from tests.checks_support import assert_fails, assert_passes_all
@@ -2360,7 +2360,7 @@ def test_every_function_has_five_wrong_and_four_correct_implementations(name):
 
 def test_a_slow_spectrum_trace_times_out(monkeypatch):
     """Exact rational arithmetic is correct for small dim but far too slow for dim = 10^7."""
-    monkeypatch.setattr(REGISTRY["spectrum_trace"], "timeout", 1.0)
+    monkeypatch.setattr(lookup("spectrum_trace"), "timeout", 1.0)
     results = assert_fails(
         "spectrum_trace",
         spec_fraction,

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.checks import REGISTRY, Build, Case, parts
+from autograder.checks import Build, Case, lookup, parts
 from autograder.checks.call import run_case
 from solutions import lottery_tickets as ref
 from tests.checks_support import assert_fails, assert_passes_all
@@ -2411,5 +2411,5 @@ def test_post_probe_failures_are_recorded_not_raised():
     outcome = run_case(Broken.apply, case)
     assert outcome.status == "returned"
     assert "broken backward" in outcome.probe["post_error"]
-    message = REGISTRY["straight_through_mask"].parts["gradient"].verdict(case, outcome)
+    message = lookup("straight_through_mask").parts["gradient"].verdict(case, outcome)
     assert "back-propagating" in message and "broken backward" in message

@@ -8,14 +8,14 @@ import time
 import pytest
 
 import solutions
-from autograder.checks import REGISTRY, check_function, parts
+from autograder.checks import check_function, checks_of, lookup, parts
 from autograder.checks.call import run_case
 from autograder.checks.types import Case
 from tests.checks_support import assert_passes_all, part_results
 
 # Graded functions; graded values (quiz answers) have their own tests in test_checks_quiz.py.
-GRADED = sorted(name for name, checks in REGISTRY.items() if checks.kind == "function")
-ANSWERS = sorted(name for name, checks in REGISTRY.items() if checks.kind == "value")
+GRADED = sorted(name for name, checks in checks_of().items() if checks.kind == "function")
+ANSWERS = sorted(name for name, checks in checks_of().items() if checks.kind == "value")
 
 
 def test_registry_covers_every_reference_function():
@@ -41,7 +41,7 @@ def test_reference_passes_every_part(name):
 def test_parts_are_named_and_nonempty(name):
     """Every part has a description and at least one case."""
     for part in parts(name):
-        p = REGISTRY[name].parts[part]
+        p = lookup(name).parts[part]
         assert p.description
         assert p.make_cases(), f"{name}/{part} has no cases"
 
@@ -61,7 +61,7 @@ def test_stub_fails_every_part_with_a_clear_message(name):
 @pytest.mark.parametrize("name", GRADED)
 def test_function_that_never_returns_fails_within_the_bound(name, monkeypatch):
     """A function stuck in a loop fails its first part within the configured time bound."""
-    monkeypatch.setattr(REGISTRY[name], "timeout", 0.3)
+    monkeypatch.setattr(lookup(name), "timeout", 0.3)
 
     def forever(*args, **kwargs):
         while True:

@@ -22,6 +22,7 @@ from autograder import cli
 from autograder.pipeline import build, collect, export, feedback, report, validate
 from autograder.pipeline.course import open_course, run_nbgrader
 from autograder.pipeline.records import ItemRecord, NotebookRecord, SubmissionRecord
+from tests.spec_support import write_spec
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE_SOURCE = Path(__file__).resolve().parent / "fixtures" / "cli" / "source" / "landscapes"
@@ -54,6 +55,7 @@ def make_course(root: Path) -> Path:
     shutil.copy2(REPO / "source" / ASSIGNMENT / "landscape_lab.py", source / "landscape_lab.py")
     for name in NOTEBOOKS:
         shutil.copy2(FIXTURE_SOURCE / name, source / name)
+    write_spec(source, NOTEBOOKS)
     debris = source / "landscapes_course.egg-info"
     debris.mkdir()
     (debris / "top_level.txt").write_text("autograder\nsolutions\n")

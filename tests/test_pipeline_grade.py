@@ -40,6 +40,7 @@ from autograder.pipeline.limits import MIB, Limits, detect_isolation
 from autograder.pipeline.normalize import TrustedCell, grade_id_of, load_submitted, normalize
 from autograder.pipeline.records import SubmissionRecord, load_records, record_path
 from autograder.pipeline.worker import execute_notebook, score_items
+from tests.spec_support import write_spec
 
 slow = pytest.mark.slow
 
@@ -104,6 +105,7 @@ def make_course(root: Path) -> Path:
         FIXTURES / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", course / "source" / ASSIGNMENT
     )
     shutil.copy(REPO / "source" / ASSIGNMENT / "landscape_lab.py", course / "source" / ASSIGNMENT)
+    write_spec(course / "source" / ASSIGNMENT, [NOTEBOOK])
     done = _nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
     assert done.returncode == 0, done.stdout + done.stderr
     return course

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from autograder.checks import registry
 from autograder.sandbox import isolation
 from autograder.sandbox.isolation import (
     MODES,
-    REPO_ROOT,
     SandboxError,
     SandboxLimits,
     bwrap_argv,
@@ -35,6 +35,9 @@ from autograder.sandbox.isolation import (
     run_sandboxed,
 )
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SPEC = registry.spec_of()  # the course's assignment (tests/conftest.py)
+COURSE_CHECKS = SPEC.checks_package
 REPORT = probe_isolation()
 PRIVATE_FS = REPORT.mode in ("namespaces", "bwrap", "userns")
 needs_private_fs = pytest.mark.skipif(
@@ -182,11 +185,13 @@ def test_bwrap_covers_only_hidden_paths_the_sandbox_would_see(tmp_path: Path) ->
 
 
 def test_runtime_holds_the_call_stage_only(tmp_path: Path) -> None:
-    """prepare_runtime copies call/types/builders/inputs_*/wire/probe and landscape_lab,
-    read-only, and no verdict module nor solutions."""
-    runtime = prepare_runtime(tmp_path)
+    """prepare_runtime copies call/types/builders/wire/probe/errors, the assignment's
+    call-stage modules (inputs_*) and its helper module landscape_lab, read-only, and no
+    verdict module nor solutions."""
+    runtime = prepare_runtime(tmp_path, spec=SPEC)
     names = {str(p.relative_to(runtime)) for p in runtime.rglob("*.py")}
     assert {
+        "autograder/errors.py",
         "autograder/checks/call.py",
         "autograder/checks/types.py",
         "autograder/checks/builders.py",
@@ -194,7 +199,8 @@ def test_runtime_holds_the_call_stage_only(tmp_path: Path) -> None:
         "autograder/sandbox/probe.py",
         "landscape_lab.py",
     } <= names
-    assert any(n.startswith("autograder/checks/inputs_") for n in names)
+    assert {f"{COURSE_CHECKS}/{m}.py" for m in SPEC.call_stage} <= names
+    assert "import" not in (runtime / COURSE_CHECKS / "__init__.py").read_text()
     for forbidden in (
         "verdicts.py",
         "registry.py",
@@ -213,19 +219,45 @@ def test_runtime_holds_the_call_stage_only(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "source",
+    ("package", "source"),
     [
-        "import solutions",
-        "from solutions import mode_connectivity",
-        "from autograder.checks import verdicts",
-        "from . import registry",
-        "import importlib\nimportlib.import_module('autograder.checks.quiz')",
+        ("autograder.checks", "import solutions"),
+        ("autograder.checks", "from solutions import mode_connectivity"),
+        ("autograder.checks", "from autograder.checks import verdicts"),
+        ("autograder.checks", "from . import registry"),
+        ("autograder.checks", "import importlib\nimportlib.import_module('autograder.spec')"),
+        (COURSE_CHECKS, f"import importlib\nimportlib.import_module('{COURSE_CHECKS}.quiz')"),
+        (COURSE_CHECKS, f"from {COURSE_CHECKS} import mode_connectivity"),
+        (COURSE_CHECKS, "from .mode_connectivity import LOSS_RTOL"),
+        (COURSE_CHECKS, "from . import selfcheck"),
+        (COURSE_CHECKS, "import solutions.quiz"),
     ],
 )
-def test_runtime_guard_rejects_imports_of_verdicts(source: str) -> None:
-    """A call-stage module that would import the verdicts or solutions is refused."""
+def test_runtime_guard_rejects_imports_of_verdicts(package: str, source: str) -> None:
+    """A call-stage module that would import the verdicts, the reference or a judging module
+    of the assignment's checks is refused."""
     with pytest.raises(SandboxError, match="must not"):
-        check_runtime_source(source, "autograder.checks", filename="x.py")
+        check_runtime_source(
+            source,
+            package,
+            filename="x.py",
+            forbidden=["solutions"],
+            course_package=COURSE_CHECKS,
+            call_stage=SPEC.call_stage,
+        )
+
+
+def test_runtime_guard_allows_the_call_stage() -> None:
+    """Call-stage modules may import each other, the engine's call stage and torch."""
+    check_runtime_source(
+        "import torch\nfrom autograder.checks.builders import register_builder\n"
+        f"from .inputs_common import build_mlp\nfrom {COURSE_CHECKS} import inputs_common\n",
+        COURSE_CHECKS,
+        filename="x.py",
+        forbidden=["solutions"],
+        course_package=COURSE_CHECKS,
+        call_stage=SPEC.call_stage,
+    )
 
 
 # ---- confinement -------------------------------------------------------------------------------
@@ -238,7 +270,7 @@ def test_sandboxed_python_imports_torch_and_the_call_stage_but_not_solutions(
     """torch, landscape_lab and autograder.checks.call import; solutions, the verdicts and
     the repository, the secret, the gradebook and the other student's files are invisible."""
     scratch = course["scratch"]
-    runtime = prepare_runtime(scratch)
+    runtime = prepare_runtime(scratch, spec=SPEC)
     secret_env = f"AG_SECRET_{uuid.uuid4().hex[:6]}"
     os.environ[secret_env] = "leak"
     try:
@@ -254,7 +286,8 @@ def test_sandboxed_python_imports_torch_and_the_call_stage_but_not_solutions(
             for mod in ("torch", "landscape_lab", "autograder.checks.call",
                         "autograder.checks.builders", "autograder.sandbox.wire", "solutions",
                         "autograder.checks.verdicts", "autograder.checks.registry",
-                        "autograder.checks.mode_connectivity", "autograder.pipeline"):
+                        {COURSE_CHECKS + ".mode_connectivity"!r},
+                        {COURSE_CHECKS + ".inputs_common"!r}, "autograder.pipeline"):
                 attempt("import " + mod, lambda m=mod: importlib.import_module(m))
             for key, path in {json.dumps({k: str(v) for k, v in course.items()})}.items():
                 attempt("read " + key, lambda p=path: os.listdir(p) if os.path.isdir(p)
@@ -288,13 +321,14 @@ def test_sandboxed_python_imports_torch_and_the_call_stage_but_not_solutions(
         "autograder.checks.call",
         "autograder.checks.builders",
         "autograder.sandbox.wire",
+        f"{COURSE_CHECKS}.inputs_common",
     ):
         assert out[f"import {mod}"] == "ok", (mod, result.stderr.decode()[-2000:])
     for mod in (
         "solutions",
         "autograder.checks.verdicts",
         "autograder.checks.registry",
-        "autograder.checks.mode_connectivity",
+        f"{COURSE_CHECKS}.mode_connectivity",
         "autograder.pipeline",
     ):
         assert out[f"import {mod}"] == "ModuleNotFoundError", mod
@@ -317,7 +351,7 @@ def test_cannot_write_outside_the_scratch_dir(course: dict[str, Path]) -> None:
     """Writes land in the scratch dir only: the repository, the Python environment, the
     course dir, /etc and the runtime are read-only or absent; /tmp is private."""
     scratch = course["scratch"]
-    runtime = prepare_runtime(scratch)
+    runtime = prepare_runtime(scratch, spec=SPEC)
     token = uuid.uuid4().hex
     targets = [
         str(course["root"] / "written.txt"),
@@ -558,7 +592,7 @@ def test_probes_in_the_sandbox_are_judged_outside(tmp_path: Path) -> None:
 
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    runtime = prepare_runtime(scratch)
+    runtime = prepare_runtime(scratch, spec=SPEC)
     versions = ("honest", "float_liar", "tensor_liar", "peeker", "undefined", "not_callable")
     requests = {
         v: judge.write_request(runtime, "mask_overlap", "basic", nonce=f"nonce-{v}", key=v)
@@ -644,7 +678,7 @@ def test_a_jupyter_kernel_runs_in_the_sandbox(tmp_path: Path) -> None:
     scratch, ipc = tmp_path / "scratch", tmp_path / "ipc"
     scratch.mkdir()
     ipc.mkdir()
-    runtime = prepare_runtime(scratch)
+    runtime = prepare_runtime(scratch, spec=SPEC)
     env = default_env(
         scratch,
         runtime_dir=str(runtime),

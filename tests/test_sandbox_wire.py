@@ -497,7 +497,7 @@ def test_the_wire_never_pickles() -> None:
 
 
 def _through_the_wire(name: str, fn: Any) -> dict[str, str | None]:
-    checks = registry.REGISTRY[name]
+    checks = registry.lookup(name)
     results: dict[str, str | None] = {}
     for part in registry.parts(name):
         results[part] = None
@@ -506,7 +506,7 @@ def _through_the_wire(name: str, fn: Any) -> dict[str, str | None]:
             outcome = decode_outcome(encode_outcome(run_case(fn, case, timeout=checks.timeout)))
             message = registry.judge(name, part, case, outcome)
             if message:
-                head = registry._header(name, checks.parts[part], i, len(cases), case)
+                head = registry.header(name, checks.parts[part], i, len(cases), case)
                 results[part] = f"{head}\n{message}"
                 break
     return results
@@ -515,7 +515,7 @@ def _through_the_wire(name: str, fn: Any) -> dict[str, str | None]:
 REFERENCE_ITEMS = [
     n
     for n in registry.graded_functions()
-    if registry.REGISTRY[n].kind == "function" and hasattr(solutions, n)
+    if registry.lookup(n).kind == "function" and hasattr(solutions, n)
 ]
 
 

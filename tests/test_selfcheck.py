@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from autograder import cli, selfcheck
+from landscapes_checks import selfcheck
+
+from autograder import cli
 
 
 def test_worked_examples_all_hold():

@@ -31,10 +31,14 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograder.checks import REGISTRY, parts
+from autograder.checks import registry
 
 REPO = Path(__file__).resolve().parents[2]
 """The repository root (this file is autograder/authoring/nbbuild.py)."""
+
+registry.set_default_assignment(REPO / "source" / "landscapes")
+REGISTRY = registry.checks_of()
+parts = registry.parts
 
 # Visible tests run plain asserts in the student's own kernel, where a returned object with a
 # lying __eq__ could pass them: they are worth nothing (still graded cells, so nbgrader

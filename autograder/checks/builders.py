@@ -1,7 +1,10 @@
 """Builders turn :class:`~autograder.checks.types.Build` recipes into live inputs.
 
 This module belongs to the call stage: it may run next to student code, so it imports only
-torch, numpy and the released `landscape_lab` helpers — never `solutions` or the verdicts.
+torch — never a reference solution or a verdict. An assignment's own builders live in the
+call-stage modules of its checks package (`call_stage` in its spec), which register them
+here with :func:`register_builder` when imported; the sandbox imports them before it runs a
+probe (:func:`import_builder_modules`).
 Every builder is deterministic: the same recipe always gives bitwise-identical inputs, which
 is how the verdict stage rebuilds the very inputs the student's function saw.
 
@@ -12,7 +15,7 @@ the per-call `probe` dict they receive.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
@@ -20,14 +23,6 @@ import torch
 BuilderFn = Callable[..., Any]
 BUILDERS: dict[str, BuilderFn] = {}
 PROBE_BUILDERS: set[str] = set()
-
-# Modules holding further builders (one per notebook); imported on first use.
-_EXTRA_BUILDER_MODULES = (
-    "autograder.checks.inputs_mode_connectivity",
-    "autograder.checks.inputs_landscape_geometry",
-    "autograder.checks.inputs_lottery_tickets",
-)
-_extras_loaded = False
 
 
 def holds_gradient(tensor: Any) -> bool:
@@ -41,8 +36,14 @@ def register_builder(kind: str, *, probe: bool = False) -> Callable[[BuilderFn],
     """Register a builder under `kind`. With `probe=True` it gets a `probe` dict keyword."""
 
     def decorate(fn: BuilderFn) -> BuilderFn:
-        if kind in BUILDERS:
-            raise RuntimeError(f"builder {kind!r} registered twice")
+        known = BUILDERS.get(kind)
+        if known is not None and (known.__module__, known.__qualname__) != (
+            fn.__module__,
+            fn.__qualname__,
+        ):
+            raise RuntimeError(
+                f"builder {kind!r} registered twice ({known.__module__} and {fn.__module__})"
+            )
         BUILDERS[kind] = fn
         if probe:
             PROBE_BUILDERS.add(kind)
@@ -52,15 +53,18 @@ def register_builder(kind: str, *, probe: bool = False) -> Callable[[BuilderFn],
 
 
 def get_builder(kind: str) -> BuilderFn:
-    global _extras_loaded
-    if not _extras_loaded:
-        _extras_loaded = True
-        for module in _EXTRA_BUILDER_MODULES:
-            importlib.import_module(module)
     try:
         return BUILDERS[kind]
     except KeyError:
-        raise KeyError(f"no builder named {kind!r}") from None
+        raise KeyError(
+            f"no builder named {kind!r} (is the assignment's call-stage module imported?)"
+        ) from None
+
+
+def import_builder_modules(names: Iterable[str]) -> None:
+    """Import the modules that register an assignment's builders (its call stage)."""
+    for name in names:
+        importlib.import_module(name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -73,25 +77,6 @@ def build_generator(*, seed: int) -> torch.Generator:
     gen = torch.Generator()
     gen.manual_seed(int(seed))
     return gen
-
-
-@register_builder("mlp")
-def build_mlp(
-    *,
-    in_dim: int = 2,
-    hidden: tuple[int, ...] = (8,),
-    out_dim: int = 3,
-    seed: int = 0,
-    train_mode: bool = False,
-    dtype: str = "float32",
-) -> torch.nn.Module:
-    """A seeded `nn.Sequential` MLP from `landscape_lab.make_mlp`, in train or eval mode."""
-    import landscape_lab
-
-    model = landscape_lab.make_mlp(in_dim=in_dim, hidden=tuple(hidden), out_dim=out_dim, seed=seed)
-    model = model.to(getattr(torch, dtype))
-    model.train(train_mode)
-    return model
 
 
 @register_builder("quadratic_loss")
@@ -118,27 +103,3 @@ def build_linear_loss(*, b: torch.Tensor) -> Callable:
         return b @ theta
 
     return loss_fn
-
-
-@register_builder("mlp_flat_loss")
-def build_mlp_flat_loss(*, model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor) -> Callable:
-    """`landscape_lab.flat_loss_fn(model, X, y)`: mean cross-entropy as a function of theta."""
-    import landscape_lab
-
-    return landscape_lab.flat_loss_fn(model, X, y)
-
-
-@register_builder("flat_params")
-def build_flat_params(*, model: torch.nn.Module) -> torch.Tensor:
-    """The model's parameters as one 1-D tensor (`landscape_lab.flatten_params`)."""
-    import landscape_lab
-
-    return landscape_lab.flatten_params(landscape_lab.params_of(model))
-
-
-@register_builder("params_of")
-def build_params_of(*, model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """`landscape_lab.params_of(model)`: detached clones of the model's parameters."""
-    import landscape_lab
-
-    return landscape_lab.params_of(model)

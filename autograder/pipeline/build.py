@@ -8,10 +8,12 @@
    not in the hidden-check registry.
 2. ``nbgrader generate_assignment <assignment> --force`` (the course config's
    ``db_assignments`` registers the assignment in the gradebook); build debris such as
-   ``*.egg-info`` is never copied; ``landscape_lab.py`` must be in the release, identical
-   to the source copy.
-3. :func:`find_leaks` checks every released file: no solution or hidden-test marker, no
-   check call, no model answer or rubric, no import of the staff packages, and no line of a
+   ``*.egg-info`` is never copied, and neither is anything of the source folder that is not a
+   notebook or a release file of the assignment's spec (the spec, its content and checks);
+   every release file must be in the release, identical to the source copy.
+3. :func:`find_leaks` checks every released file: nothing but the notebooks and release
+   files, no solution or hidden-test marker, no check call, no model answer or rubric, no
+   import of the staff packages (the engine, the reference, the checks), and no line of a
    solution region, hidden-test region or manually graded answer of the source.
 """
 
@@ -31,8 +33,10 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from autograder.checks import registry
+from autograder.spec import SPEC_FILE, AssignmentSpec, load_spec
+
 from .course import (
-    ASSIGNMENT,
     IGNORED_PATTERNS,
     Course,
     PipelineError,
@@ -40,9 +44,6 @@ from .course import (
     open_course,
     run_nbgrader,
 )
-
-HELPER_MODULE = "landscape_lab.py"
-"""The student helper module that ships beside the notebooks."""
 
 BEGIN_SOLUTION, END_SOLUTION = "BEGIN SOLUTION", "END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
@@ -58,13 +59,32 @@ FORBIDDEN_IN_RELEASE = (
 )
 """Strings that must never reach a released file."""
 
-STAFF_IMPORT = re.compile(
-    r"^\s*(?:from|import)\s+(?:solutions|autograder)\b"
-    r"|import_module\(\s*['\"](?:solutions|autograder)\b"
-    r"|__import__\(\s*['\"](?:solutions|autograder)\b",
-    re.MULTILINE,
-)
-"""An import of the staff packages (`solutions`, `autograder`), in any common form."""
+ENGINE_PACKAGE = "autograder"
+
+
+def staff_import(packages: Iterable[str]) -> re.Pattern[str]:
+    """An import of one of the staff `packages`, in any common form."""
+    names = "|".join(re.escape(p) for p in sorted(set(packages)))
+    return re.compile(
+        rf"^\s*(?:from|import)\s+(?:{names})\b"
+        rf"|import_module\(\s*['\"](?:{names})\b"
+        rf"|__import__\(\s*['\"](?:{names})\b",
+        re.MULTILINE,
+    )
+
+
+def staff_packages(spec: AssignmentSpec | None) -> list[str]:
+    """What students must never import: the engine, the reference, the checks package."""
+    packages = [ENGINE_PACKAGE]
+    if spec is not None:
+        if spec.reference_package:
+            packages.append(spec.reference_package.split(".")[0])
+        packages.append(spec.checks_package)
+    return packages
+
+
+STAFF_IMPORT = staff_import([ENGINE_PACKAGE])
+"""An import of the engine, in any common form (with no assignment at hand)."""
 
 MIN_SECRET_LINE = 12
 """Stripped lines shorter than this are too common to count as a leaked solution line."""
@@ -161,14 +181,15 @@ def _check_calls(source: str) -> tuple[list[tuple[str, str, str | None]], list[s
     return calls, unreadable
 
 
-def _registry_problems(fname: str, name: str, part: str | None) -> str | None:
-    from autograder.checks import REGISTRY
-
-    checks = REGISTRY.get(name)
+def _registry_problems(
+    fname: str, name: str, part: str | None, assignment: str | None
+) -> str | None:
+    table = registry.checks_of(assignment)
+    checks = table.get(name)
     if checks is None:
         return (
             f"{fname}({name!r}, ...) names no registered hidden check; registered: "
-            f"{', '.join(sorted(REGISTRY))}"
+            f"{', '.join(sorted(table))}"
         )
     if part is not None and part not in checks.parts:
         return (
@@ -184,8 +205,11 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def check_notebook(path: Path) -> tuple[list[SourceProblem], list[str]]:
-    """(problems, warnings) of one source notebook."""
+def check_notebook(
+    path: Path, assignment: str | None = None
+) -> tuple[list[SourceProblem], list[str]]:
+    """(problems, warnings) of one source notebook; check calls are looked up in the hidden
+    checks of `assignment` (loaded; default: the registry's default)."""
     name = path.name
     problems: list[SourceProblem] = []
     warnings: list[str] = []
@@ -276,7 +300,7 @@ def check_notebook(path: Path) -> tuple[list[SourceProblem], list[str]]:
         for text in unreadable:
             report(f"cannot read {text}")
         for fname, check_name, part in calls:
-            problem = _registry_problems(fname, check_name, part)
+            problem = _registry_problems(fname, check_name, part, assignment)
             if problem:
                 report(problem)
             covered.setdefault(check_name, set()).add(part or "*")
@@ -291,16 +315,17 @@ def check_notebook(path: Path) -> tuple[list[SourceProblem], list[str]]:
         warnings.append(f"{name}: no nbgrader cells at all")
     elif total_points <= 0:
         problems.append(SourceProblem(name, None, None, None, "the notebook has 0 points"))
-    warnings.extend(_coverage_warnings(name, covered))
+    warnings.extend(_coverage_warnings(name, covered, assignment))
     return problems, warnings
 
 
-def _coverage_warnings(notebook: str, covered: dict[str, set[str]]) -> list[str]:
-    from autograder.checks import REGISTRY
-
+def _coverage_warnings(
+    notebook: str, covered: dict[str, set[str]], assignment: str | None
+) -> list[str]:
+    table = registry.checks_of(assignment)
     out = []
     for check_name, used in covered.items():
-        checks = REGISTRY.get(check_name)
+        checks = table.get(check_name)
         if checks is None or "*" in used:
             continue
         missing = [p for p in checks.parts if p not in used]
@@ -312,18 +337,34 @@ def _coverage_warnings(notebook: str, covered: dict[str, set[str]]) -> list[str]
 
 
 def check_source(course: Course) -> tuple[list[SourceProblem], list[str]]:
-    """(problems, warnings) of every source notebook of `course`."""
+    """(problems, warnings) of every source notebook of `course` (its checks are loaded)."""
+    spec = course.spec
+    registry.load(spec)
     notebooks = course.source_notebooks()
     if not notebooks:
         raise PipelineError(f"no source notebooks in {course.source_dir}")
     problems: list[SourceProblem] = []
     warnings: list[str] = []
+    for name in spec.notebook_files():
+        if not (course.source_dir / name).is_file():
+            problems.append(
+                SourceProblem(name, None, None, None, f"missing from {course.source_dir}")
+            )
     for path in notebooks:
-        p, w = check_notebook(path)
+        p, w = check_notebook(path, spec.id)
         problems += p
         warnings += w
-    if not (course.source_dir / HELPER_MODULE).is_file():
-        warnings.append(f"{course.source_dir.name}/{HELPER_MODULE} is missing")
+    for name in spec.release_files:
+        if not (course.source_dir / name).is_file():
+            problems.append(
+                SourceProblem(
+                    name,
+                    None,
+                    None,
+                    None,
+                    f"a release file of the spec, missing from {course.source_dir}",
+                )
+            )
     return problems, warnings
 
 
@@ -380,15 +421,29 @@ def _debris(rel: Path) -> bool:
     )
 
 
-def find_leaks(release_dir: Path, source_dir: Path) -> list[str]:
-    """Every way in which the released folder gives away solutions or hidden tests."""
+def find_leaks(
+    release_dir: Path, source_dir: Path, spec: AssignmentSpec | None = None
+) -> list[str]:
+    """Every way in which the released folder gives away solutions or hidden tests.
+
+    With the assignment's `spec` (default: the spec in `source_dir`, if any), anything but
+    its notebooks and release files is a leak too, and so is an import of its reference or
+    checks package."""
     problems: list[str] = []
     texts: dict[Path, str] = {}
+    if spec is None and (source_dir / SPEC_FILE).is_file():
+        spec = load_spec(source_dir)
+    allowed = spec.released_names() if spec is not None else None
+    pattern = staff_import(staff_packages(spec))
     for path in sorted(p for p in release_dir.rglob("*") if p.is_file()):
         rel = path.relative_to(release_dir)
         if _debris(rel):
             problems.append(f"{rel}: build debris must not be released")
             continue
+        if allowed is not None and rel.parts[0] not in allowed:
+            problems.append(
+                f"{rel}: not a notebook or release file of the assignment: it must not be released"
+            )
         if path.suffix == ".ipynb":
             try:
                 texts[rel] = released_text(nbformat.read(str(path), as_version=4))
@@ -403,7 +458,7 @@ def find_leaks(release_dir: Path, source_dir: Path) -> list[str]:
         for word in FORBIDDEN_IN_RELEASE:
             if word in text:
                 problems.append(f"{rel}: contains {word!r}")
-        for match in STAFF_IMPORT.finditer(text):
+        for match in pattern.finditer(text):
             problems.append(f"{rel}: imports staff code: {match.group(0).strip()!r}")
     helpers = "\n".join(t for rel, t in texts.items() if rel.suffix != ".ipynb")
     sources = []
@@ -427,8 +482,11 @@ def find_leaks(release_dir: Path, source_dir: Path) -> list[str]:
 
 
 def generate_release(course: Course) -> Path:
-    """`nbgrader generate_assignment --force`, never copying build debris; returns the release."""
-    ignore = list(dict.fromkeys([*course.ignore, *IGNORED_PATTERNS]))
+    """`nbgrader generate_assignment --force`, never copying build debris or the source
+    folder's private entries (spec, content, checks); returns the release."""
+    ignore = list(
+        dict.fromkeys([*course.ignore, *IGNORED_PATTERNS, *course.spec.private_entries()])
+    )
     run_nbgrader(
         course.root,
         "generate_assignment",
@@ -438,19 +496,20 @@ def generate_release(course: Course) -> Path:
     )
     if not course.release_dir.is_dir():
         raise PipelineError(f"nbgrader did not create {course.release_dir}")
-    helper_src = course.source_dir / HELPER_MODULE
-    helper_rel = course.release_dir / HELPER_MODULE
-    if helper_src.is_file() and (
-        not helper_rel.is_file() or helper_rel.read_bytes() != helper_src.read_bytes()
-    ):
-        shutil.copy2(helper_src, helper_rel)
+    for name in course.spec.release_files:
+        helper_src = course.source_dir / name
+        helper_rel = course.release_dir / name
+        if helper_src.is_file() and (
+            not helper_rel.is_file() or helper_rel.read_bytes() != helper_src.read_bytes()
+        ):
+            shutil.copy2(helper_src, helper_rel)
     return course.release_dir
 
 
 def main(
     *,
     course_dir: str | os.PathLike[str] = ".",
-    assignment: str = ASSIGNMENT,
+    assignment: str | None = None,
     check_only: bool = False,
     out: Callable[[str], None] = print,
 ) -> int:
@@ -472,7 +531,7 @@ def main(
         return 0
     release = generate_release(course)
     out(f"release generated: {release}")
-    leaks = find_leaks(release, course.source_dir)
+    leaks = find_leaks(release, course.source_dir, course.spec)
     if leaks:
         raise PipelineError(_listing(f"the release in {release} leaks", leaks))
     out(f"leak check ok: {sum(1 for p in release.rglob('*') if p.is_file())} released files")

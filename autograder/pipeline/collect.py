@@ -15,8 +15,8 @@ Two sources:
 Naming schemes understood (a ``--pattern`` of your own is tried first):
 
 - attempt (Blackboard, nbgrader's documentation):
-  ``landscapes_jdoe_attempt_2026-11-20-13-05-12_01_mode_connectivity.ipynb``
-- Canvas: ``jdoe_12345_67890_01_mode_connectivity.ipynb`` (``jdoe_LATE_12345_...`` for a
+  ``hw1_jdoe_attempt_2026-11-20-13-05-12_01_intro.ipynb``
+- Canvas: ``jdoe_12345_67890_01_intro.ipynb`` (``jdoe_LATE_12345_...`` for a
   late one; the larger attachment id, the second number, is the later upload)
 
 Every file that is not collected is reported with the reason: not a notebook, a name that
@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from .course import ASSIGNMENT, Course, PipelineError, open_course, run_nbgrader
+from .course import Course, PipelineError, open_course, run_nbgrader
 
 LMS_PATTERNS: dict[str, str] = {
     "attempt": (
@@ -363,7 +363,7 @@ def main(
     exchange: str | os.PathLike[str] | None = None,
     patterns: Sequence[str] = (),
     students: Sequence[str] = (),
-    assignment: str = ASSIGNMENT,
+    assignment: str | None = None,
     out: Callable[[str], None] = print,
 ) -> int:
     """`autograder collect`: from the exchange (default) or from an LMS zip (`zip_file`)."""

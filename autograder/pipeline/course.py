@@ -1,9 +1,11 @@
 """An nbgrader course directory as the instructor verbs see it, and the `nbgrader` command.
 
-Every verb works on a course dir: `nbgrader_config.py`, `source/<assignment>/`, the release
-dir (``CourseDirectory.release_directory``, "assignments" in this course), `gradebook.db`,
-`submitted/`, `autograded/`, `feedback/`. The folder names are read from the course's own
-`nbgrader_config.py`, so a course that renames them keeps working.
+Every verb works on one assignment of a course dir: `nbgrader_config.py`,
+`source/<assignment>/` with its spec (`assignment.toml`, :mod:`autograder.spec`), the release
+dir (``CourseDirectory.release_directory``), `gradebook.db`, `submitted/`, `autograded/`,
+`feedback/`. The folder names are read from the course's own `nbgrader_config.py`, so a
+course that renames them keeps working. Without ``--assignment`` a verb takes the course's
+only assignment.
 
 nbgrader runs `alembic` from PATH when it opens a gradebook, and kernels must use this
 Python: every nbgrader subprocess gets this interpreter's `bin/` first on PATH.
@@ -19,8 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-ASSIGNMENT = "landscapes"
-"""The nbgrader assignment id of this course."""
+from autograder.errors import PipelineError, SpecError
+from autograder.spec import SPEC_FILE, AssignmentSpec, choose, find_specs, to_toml
 
 CONFIG_NAME = "nbgrader_config.py"
 
@@ -29,11 +31,7 @@ NBGRADER_TIMEOUT = 3600.0
 
 IGNORED_PATTERNS = ("*.egg-info", "__pycache__", "*.pyc", ".ipynb_checkpoints")
 """Files that never belong to a release: build and editor debris (the editable install
-leaves `*.egg-info` beside landscape_lab.py)."""
-
-
-class PipelineError(RuntimeError):
-    """A problem the instructor must fix; the message says what and where."""
+leaves `*.egg-info` beside an installed helper module)."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +40,7 @@ class Course:
 
     root: Path
     assignment: str
+    spec: AssignmentSpec
     course_id: str
     source_dir: Path
     release_dir: Path
@@ -69,16 +68,18 @@ class Course:
         return self.feedback_root / student / self.assignment
 
     def source_notebooks(self) -> list[Path]:
-        """The instructor notebooks, in name order (the order nbgrader uses)."""
-        return sorted(self.source_dir.glob("*.ipynb"))
+        """The instructor notebooks of the spec that exist, in the spec's order."""
+        paths = [self.source_dir / f for f in self.spec.notebook_files()]
+        return [p for p in paths if p.is_file()]
 
     def release_notebooks(self) -> list[Path]:
-        return sorted(self.release_dir.glob("*.ipynb"))
+        """The released notebooks of the spec that exist, in the spec's order."""
+        paths = [self.release_dir / f for f in self.spec.notebook_files()]
+        return [p for p in paths if p.is_file()]
 
     def notebook_names(self) -> list[str]:
-        """Notebook names without `.ipynb`: the release's, or the source's before a build."""
-        notebooks = self.release_notebooks() or self.source_notebooks()
-        return [p.stem for p in notebooks]
+        """The assignment's notebook names without `.ipynb`, in the spec's order."""
+        return list(self.spec.notebooks)
 
     def students_submitted(self) -> list[str]:
         """Every student with a `submitted/<student>/<assignment>/` folder, sorted."""
@@ -96,10 +97,28 @@ class Course:
         )
 
 
-def open_course(course_dir: str | os.PathLike[str], assignment: str = ASSIGNMENT) -> Course:
-    """Read `<course_dir>/nbgrader_config.py` and return the assignment's folders.
+def assignments_of(course_dir: str | os.PathLike[str]) -> dict[str, AssignmentSpec]:
+    """The specs of every assignment of a course dir (``<source>/<id>/assignment.toml``)."""
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
 
-    Raises PipelineError if `course_dir` has no nbgrader_config.py.
+    root = Path(course_dir).resolve()
+    if not (root / CONFIG_NAME).is_file():
+        raise PipelineError(
+            f"{root} is not an nbgrader course directory: it has no {CONFIG_NAME} "
+            "(pass --course-dir)"
+        )
+    config = PyFileConfigLoader(CONFIG_NAME, path=str(root)).load_config()
+    coursedir = CourseDirectory(config=config)
+    return find_specs(root / coursedir.source_directory)
+
+
+def open_course(course_dir: str | os.PathLike[str], assignment: str | None = None) -> Course:
+    """Read `<course_dir>/nbgrader_config.py` and return the folders of one assignment:
+    `assignment`, or the course's only one when it is None.
+
+    Raises PipelineError if `course_dir` has no nbgrader_config.py, or the assignment has
+    no spec (or several exist and none is named).
     """
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
@@ -114,12 +133,19 @@ def open_course(course_dir: str | os.PathLike[str], assignment: str = ASSIGNMENT
     coursedir = CourseDirectory(config=config)
     coursedir.root = str(root)
 
+    source_root = root / coursedir.source_directory
+    try:
+        spec = choose(find_specs(source_root), assignment, str(source_root))
+    except SpecError as exc:
+        raise PipelineError(str(exc)) from None
+
     def folder(name: str, student: str) -> Path:
-        return Path(coursedir.format_path(name, student, assignment)).resolve()
+        return Path(coursedir.format_path(name, student, spec.id)).resolve()
 
     return Course(
         root=root,
-        assignment=assignment,
+        assignment=spec.id,
+        spec=spec,
         course_id=coursedir.course_id,
         source_dir=folder(coursedir.source_directory, "."),
         release_dir=folder(coursedir.release_directory, "."),
@@ -210,20 +236,26 @@ def _tail(text: str, limit: int = 4000) -> str:
 
 
 def copy_course(course: Course, dest: str | os.PathLike[str], *, release: bool = True) -> Course:
-    """A new course dir at `dest` with `course`'s config, source and (optionally) release.
+    """A new course dir at `dest` with `course`'s config, the assignment's source notebooks
+    and release files, and (optionally) its release.
 
-    Generated state (gradebook, submissions, grades) is not copied.
+    The copy's spec points at the original's checks, content and reference (absolute
+    paths): they are staff code, not course state. Generated state (gradebook,
+    submissions, grades) is not copied.
     """
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy2(course.root / CONFIG_NAME, dest / CONFIG_NAME)
     ignore = shutil.ignore_patterns(*IGNORED_PATTERNS)
-    shutil.copytree(
-        course.source_dir,
-        dest / course.source_dir.relative_to(course.root),
-        ignore=ignore,
-        dirs_exist_ok=True,
-    )
+    source = dest / course.source_dir.relative_to(course.root)
+    source.mkdir(parents=True, exist_ok=True)
+    for name in sorted(course.spec.released_names()):
+        path = course.source_dir / name
+        if path.is_dir():
+            shutil.copytree(path, source / name, ignore=ignore, dirs_exist_ok=True)
+        elif path.is_file():
+            shutil.copy2(path, source / name)
+    (source / SPEC_FILE).write_text(to_toml(course.spec), encoding="utf-8")
     if release and course.release_dir.is_dir():
         shutil.copytree(
             course.release_dir,

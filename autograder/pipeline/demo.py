@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 
 from . import examples
-from .course import ASSIGNMENT, Course, PipelineError, copy_course, open_course
+from .course import Course, PipelineError, copy_course, open_course
 
 DEMO_TIMEOUT_SECONDS = 120.0
 """Default wall limit per notebook in the demo: above the 60 s budget of a solution."""
@@ -80,7 +80,7 @@ def main(
     timeout: float = DEMO_TIMEOUT_SECONDS,
     workers: int | None = None,
     progress: bool = True,
-    assignment: str = ASSIGNMENT,
+    assignment: str | None = None,
     out: Callable[[str], None] = print,
 ) -> int:
     """Run the demo; the temporary course stays in `workdir` (default: a new temp dir)."""
@@ -95,7 +95,7 @@ def main(
     course = copy_course(source, root, release=False)
     out(f"demo course: {course.root}")
     out("1. build: check the source, generate the release, leak check")
-    build.main(course_dir=course.root, assignment=assignment, out=lambda s: out(f"   {s}"))
+    build.main(course_dir=course.root, assignment=course.assignment, out=lambda s: out(f"   {s}"))
     out("2. example submissions: " + ", ".join(EXAMPLES))
     students = write_examples(course, out=lambda s: out(f"   {s}"))
     out(f"3. grade (wall limit {timeout:g} s per notebook), feedback, export")
@@ -105,8 +105,9 @@ def main(
         workers=workers,
         limits=Limits(wall_seconds=timeout),
         progress=progress,
+        assignment=course.assignment,
     )
-    paths = report.write(course.root, records, assignment=assignment)
+    paths = report.write(course.root, records, assignment=course.assignment)
     out("")
     for line in report.grade_table(records):
         out(line)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import nbformat
 
-from .course import ASSIGNMENT, Course, PipelineError, open_course
+from .course import Course, PipelineError, open_course
 from .records import ItemRecord, NotebookRecord, SubmissionRecord, load_records
 
 GRADESCOPE_VISIBILITY = "after_published"
@@ -337,7 +337,7 @@ def write(
     course_dir: str | os.PathLike[str],
     records: Sequence[SubmissionRecord],
     *,
-    assignment: str = ASSIGNMENT,
+    assignment: str | None = None,
     use_gradebook: bool = True,
 ) -> ExportPaths:
     """Write grades.csv, records/<student>.json and gradescope/<student>/results.json."""
@@ -370,7 +370,7 @@ def course_records(course: Course) -> list[SubmissionRecord]:
     return sorted([*records, *extra], key=lambda r: r.student)
 
 
-def main(*, course_dir: str | os.PathLike[str] = ".", assignment: str = ASSIGNMENT) -> int:
+def main(*, course_dir: str | os.PathLike[str] = ".", assignment: str | None = None) -> int:
     """`autograder export`: export the latest grades (including formgrader's manual grades)."""
     course = open_course(course_dir, assignment)
     records = course_records(course)

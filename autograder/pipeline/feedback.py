@@ -26,7 +26,7 @@ from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from .course import ASSIGNMENT, Course, PipelineError, config_list, open_course, run_nbgrader
+from .course import Course, PipelineError, config_list, open_course, run_nbgrader
 
 FEEDBACK_PREPROCESSORS = (
     "nbgrader.preprocessors.GetGrades",
@@ -136,7 +136,7 @@ def generate(
     course_dir: str | os.PathLike[str],
     students: Iterable[str] | None = None,
     *,
-    assignment: str = ASSIGNMENT,
+    assignment: str | None = None,
     out: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Generate feedback HTML for `students` (all autograded students when None).
@@ -157,7 +157,7 @@ def generate(
         return []
     args = [
         "generate_feedback",
-        assignment,
+        course.assignment,
         "--force",
         config_list("GenerateFeedback.preprocessors", FEEDBACK_PREPROCESSORS),
     ]
@@ -198,7 +198,7 @@ def main(
     *,
     course_dir: str | os.PathLike[str] = ".",
     students: Iterable[str] | None = None,
-    assignment: str = ASSIGNMENT,
+    assignment: str | None = None,
 ) -> int:
     """`autograder feedback`: feedback pages for the given (default: all graded) students."""
     students = list(students) if students else None

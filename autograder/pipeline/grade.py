@@ -39,22 +39,20 @@ import nbformat
 from nbformat import NotebookNode
 from traitlets import Unicode
 
+from autograder.errors import GradingError, PipelineError
+
+from .course import open_course
 from .limits import Limits
 from .normalize import TrustedCell, grade_id_of
 from .records import STATE_DIR, SubmissionRecord, save_record
 from .worker import NOT_RUN_ENAME, GradeJob, grade_submission, not_run_notebook
 
-DEFAULT_ASSIGNMENT = "landscapes"
 STAGING = "staging"
 
 try:  # nbgrader's preprocessor base class (importing nbgrader is slow: only here)
     from nbgrader.preprocessors import NbGraderPreprocessor
 except ImportError:  # pragma: no cover - nbgrader is a dependency
     NbGraderPreprocessor = object  # type: ignore[assignment,misc]
-
-
-class GradingError(RuntimeError):
-    """The course cannot be graded at all (no gradebook entry, no release, bad config)."""
 
 
 # ---- phase 2: the Execute replacement -----------------------------------------------------
@@ -140,12 +138,6 @@ def _course_dirs(cfg: Any) -> Any:
     cfg = copy.deepcopy(cfg)
     cfg.CourseDirectory.pop("db_assignments", None)  # an option of nbgrader's apps, not here
     return CourseDirectory(config=cfg)
-
-
-def assignment_of(cfg: Any) -> str:
-    assignments = cfg.CourseDirectory.get("db_assignments") or []
-    names = [a.get("name") for a in assignments if isinstance(a, dict) and a.get("name")]
-    return names[0] if len(names) == 1 else DEFAULT_ASSIGNMENT
 
 
 def trusted_cells(db_url: str, assignment: str) -> dict[str, dict[str, dict[str, Any]]]:
@@ -361,12 +353,14 @@ def main(
     export: bool = True,
     executor_factory: Callable[[int], cf.Executor] | None = None,
     sandbox: bool = True,
+    assignment: str | None = None,
 ) -> list[SubmissionRecord]:
-    """Grade submissions of the course in `course_dir`; return their records (by student).
+    """Grade submissions of one assignment of `course_dir`; return their records.
 
     Args:
         course_dir: an nbgrader course dir (nbgrader_config.py, gradebook with the assignment,
             the release, ``submitted/<student>/<assignment>/``).
+        assignment: the assignment id (default: the course's only assignment).
         students: student ids to grade (always graded); None: every submission not graded
             yet (all of them when `regrade`).
         regrade: with ``students=None``, grade submissions already autograded too.
@@ -390,7 +384,11 @@ def main(
     course = Path(course_dir).resolve()
     cfg = load_config(course)
     dirs = _course_dirs(cfg)
-    assignment = assignment_of(cfg)
+    try:
+        spec = open_course(course, assignment).spec
+    except PipelineError as exc:
+        raise GradingError(str(exc)) from None
+    assignment = spec.id
     submitted_root = Path(dirs.format_path(dirs.submitted_directory, ".", ".")).resolve()
     autograded_root = Path(dirs.format_path(dirs.autograded_directory, ".", ".")).resolve()
     release = Path(dirs.format_path(dirs.release_directory, ".", assignment)).resolve()
@@ -433,6 +431,7 @@ def main(
                 staging_dir=str(staging),
                 limits=limits,
                 sandbox=sandbox,
+                spec_path=str(spec.path),
             )
         )
 

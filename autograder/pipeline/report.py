@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .course import ASSIGNMENT, PipelineError, open_course
+from .course import PipelineError, open_course
 from .records import SubmissionRecord
 
 SLOWEST = 5
@@ -302,11 +302,13 @@ def write(
     course_dir: str | os.PathLike[str],
     records: Sequence[SubmissionRecord],
     *,
-    assignment: str = ASSIGNMENT,
+    assignment: str | None = None,
 ) -> ReportPaths:
-    """Write reports/report.png and reports/report.html for `records`."""
-    course = open_course(course_dir, assignment)
-    folder = course.reports_dir
+    """Write reports/report.png and reports/report.html of `course_dir` for `records`
+    (of `assignment`; default: the records' own)."""
+    if assignment is None:
+        assignment = next((r.assignment for r in records), "")
+    folder = Path(course_dir).resolve() / "reports"
     folder.mkdir(parents=True, exist_ok=True)
     png = write_figure(folder / "report.png", records)
     page = write_html(
@@ -321,7 +323,7 @@ def write(
 def main(
     *,
     course_dir: str | os.PathLike[str] = ".",
-    assignment: str = ASSIGNMENT,
+    assignment: str | None = None,
     out: Callable[[str], None] = print,
 ) -> int:
     """`autograder report`: print the report and write reports/report.{png,html}."""
@@ -333,7 +335,7 @@ def main(
         raise PipelineError(f"no grades in {course.root}: run `autograder grade` first")
     for line in summary_lines(records):
         out(line)
-    paths = write(course.root, records, assignment=assignment)
+    paths = write(course.root, records, assignment=course.assignment)
     out("")
     out(f"report: {paths.html}")
     out(f"figure: {paths.png}")

@@ -13,7 +13,7 @@ by the worker. It differs in two ways:
    kernel. Each one is replaced by a probe cell (:mod:`autograder.sandbox.probe`) that runs
    only the call stage on cases written beforehand by this trusted process and emits the
    student's outputs as plain data; the verdicts are computed here
-   (:mod:`autograder.sandbox.judge`) against `solutions` and written back as the cell's
+   (:mod:`autograder.sandbox.judge`) against the reference and written back as the cell's
    output, and the trusted cell source is restored.
 
 When :func:`autograder.sandbox.probe_isolation` finds no way to give the kernel a private
@@ -39,9 +39,17 @@ from typing import Any
 
 from nbformat import NotebookNode, from_dict
 
+from autograder.checks import registry
 from autograder.sandbox import judge
-from autograder.sandbox.isolation import Sandbox, default_env, prepare_runtime, probe_isolation
+from autograder.sandbox.isolation import (
+    PROTECTED_PATHS,
+    Sandbox,
+    default_env,
+    prepare_runtime,
+    probe_isolation,
+)
 from autograder.sandbox.probe import MIME_TYPE, RECORD_MAX_BYTES
+from autograder.spec import AssignmentSpec, load_spec
 
 from .limits import Limits
 from .worker import (
@@ -121,7 +129,9 @@ def _probe_source(calls: list[tuple[str, str | None]], requests: list[judge.Prob
     return "".join(judge.probe_cell_source(name, r.path) for (name, _), r in zip(calls, requests))
 
 
-def prepare_probes(nb: NotebookNode, runtime: Path, nonce: str) -> list[_ProbedCell]:
+def prepare_probes(
+    nb: NotebookNode, runtime: Path, nonce: str, assignment: str | None = None
+) -> list[_ProbedCell]:
     """Swap every hidden test cell of `nb` (in place) for its probe cell; return what is
     needed to judge and restore them."""
     probed: list[_ProbedCell] = []
@@ -133,7 +143,9 @@ def prepare_probes(nb: NotebookNode, runtime: Path, nonce: str) -> list[_ProbedC
         if calls is None:
             continue
         requests = [
-            judge.write_request(runtime, name, part, nonce=nonce, key=f"{index}-{k}")
+            judge.write_request(
+                runtime, name, part, nonce=nonce, key=f"{index}-{k}", assignment=assignment
+            )
             for k, (name, part) in enumerate(calls)
         ]
         probed.append(_ProbedCell(index, cell.source, requests))
@@ -261,9 +273,16 @@ def execute_notebook_sandboxed(
     *,
     isolation: dict[str, object] | None = None,
     work_dir: str | Path | None = None,
+    spec: AssignmentSpec | str | None = None,
+    release_dir: str | Path | None = None,
 ) -> ExecutedNotebook:
     """Execute a copy of `nb` like :func:`~autograder.pipeline.worker.execute_notebook`,
     with the kernel in a sandbox and the hidden tests judged outside it (module docstring).
+
+    `spec` is the assignment (or its spec file) whose hidden checks the notebook calls:
+    its call-stage modules and Python release files (from `release_dir`, the trusted
+    release) go into the probe runtime, its staff folders are hidden in the sandbox. With
+    no spec, the default assignment of the registry is used.
 
     The returned ``ExecutedNotebook.isolation`` holds the machine's isolation report
     (``probe_isolation().to_dict()``) and what this run used (``Sandbox.used``).
@@ -286,9 +305,15 @@ def execute_notebook_sandboxed(
     ipc_dir = Path(tempfile.mkdtemp(prefix="agk-"))  # short: Unix socket paths <= 107 chars
     nb = copy.deepcopy(nb)
     try:
-        runtime = prepare_runtime(scratch, landscape_lab=_landscape_lab(scratch))
+        if spec is None:
+            course_spec = registry.spec_of()
+        else:
+            course_spec = spec if isinstance(spec, AssignmentSpec) else load_spec(spec)
+            registry.load(course_spec)
+        assignment = course_spec.id
+        runtime = prepare_runtime(scratch, spec=course_spec, release_dir=release_dir)
         nonce = secrets.token_hex(16)
-        probed = prepare_probes(nb, runtime, nonce)
+        probed = prepare_probes(nb, runtime, nonce, assignment)
         budget = {
             p.index: RECORD_MAX_BYTES * (1 + sum(len(r.ordered) + 1 for r in p.requests))
             for p in probed
@@ -303,6 +328,11 @@ def execute_notebook_sandboxed(
             limits=limits,
             env=env,
             writable_paths=[ipc_dir],
+            hide_paths=[
+                p
+                for p in protected_paths(course_spec)
+                if not any(_within(path, p) for path in (scratch, ipc_dir))
+            ],
             use_cgroups=limits.use_cgroups,
         ) as sb:
             runner = _SandboxRunner(nb, scratch, limits, isolation, work, sb, ipc_dir, budget)
@@ -326,9 +356,20 @@ def execute_notebook_sandboxed(
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _landscape_lab(scratch: Path) -> Path | None:
-    lab = scratch / "landscape_lab.py"
-    return lab if lab.is_file() else None
+def protected_paths(spec: AssignmentSpec) -> list[Path]:
+    """What a sandboxed kernel must not see even where an allowlisted folder contains it:
+    the engine, the assignment's source folder (hidden tests, checks, content), its
+    reference, and the course directory above it (gradebook, submissions)."""
+    paths = [*PROTECTED_PATHS, spec.root, *spec.reference_paths()]
+    course = spec.root.parent.parent
+    if (course / "nbgrader_config.py").is_file():
+        paths.append(course)
+    return paths
+
+
+def _within(path: Path, folder: Path) -> bool:
+    path, folder = Path(os.path.realpath(path)), Path(os.path.realpath(folder))
+    return path == folder or folder in path.parents
 
 
 def _give_back(folder: Path) -> None:

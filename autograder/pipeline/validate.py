@@ -26,9 +26,8 @@ from pathlib import Path
 import nbformat
 
 from . import examples
-from .course import ASSIGNMENT, PipelineError, copy_course, open_course
+from .course import PipelineError, copy_course, open_course
 
-TIME_BUDGET_SECONDS = 60.0
 """A solution notebook must run top to bottom within this many seconds (2-core CPU)."""
 
 SOLUTION, STUB = "solution", "stub"
@@ -74,23 +73,26 @@ def _same_release(a: Path, b: Path) -> list[str]:
 def main(
     *,
     course_dir: str | os.PathLike[str] = ".",
-    budget_seconds: float = TIME_BUDGET_SECONDS,
+    budget_seconds: float | None = None,
     timeout: float | None = None,
     workers: int = 2,
     keep: bool = False,
-    assignment: str = ASSIGNMENT,
+    assignment: str | None = None,
     out: Callable[[str], None] = print,
 ) -> int:
     """Grade the solutions and the stubs; 0 if all is well, 1 otherwise.
 
-    `timeout` is the wall limit per notebook (default: twice the budget, at least 120 s),
-    so a notebook over budget still finishes and its time is reported.
+    `budget_seconds` defaults to the assignment spec's ``budget_seconds``. `timeout` is the
+    wall limit per notebook (default: twice the budget, at least 120 s), so a notebook over
+    budget still finishes and its time is reported.
     """
     from .build import generate_release
     from .grade import main as grade_main
     from .limits import Limits
 
     course = open_course(course_dir, assignment)
+    if budget_seconds is None:
+        budget_seconds = course.spec.budget_seconds
     if not course.release_notebooks():
         raise PipelineError(f"no release in {course.release_dir}: run `autograder build` first")
     work = Path(tempfile.mkdtemp(prefix="autograder-validate-"))
@@ -120,6 +122,7 @@ def main(
             progress=False,
             feedback=False,
             export=False,
+            assignment=tmp.assignment,
         )
         by_student = {r.student: r for r in records}
         checks = _checks(by_student, budget_seconds)

@@ -13,7 +13,7 @@ For each notebook of the assignment it
    unreadable one is replaced by the release stub, so its items score 0 and the record
    says why) and normalises it against the trusted template (:mod:`.normalize`);
 2. executes it with :func:`execute_notebook` in a fresh kernel whose cwd is a scratch copy
-   of the submission's files plus the release's ``landscape_lab.py``, under the limits of
+   of the submission's files plus the release's helper files, under the limits of
    :mod:`.limits`; a kernel that times out or dies leaves the cells before it with their
    results and gives every later test cell an error output saying why;
 3. writes the executed notebook to the staging dir and scores every graded cell exactly as
@@ -48,6 +48,8 @@ from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
+
+from autograder.spec import ASSIGNMENT_ENV
 
 from .limits import KernelCgroups, Limits, detect_isolation, launcher_prefix
 from .normalize import (
@@ -93,7 +95,7 @@ class GradeJob:
 
     Attributes:
         student: the student id (folder name in ``submitted/``).
-        assignment: the assignment id ("landscapes").
+        assignment: the assignment id.
         submission_dir: the student's submitted folder (read only).
         release_dir: the trusted release folder: template notebooks and helper files.
         notebooks: the assignment's notebook names (no ``.ipynb``), in order.
@@ -104,6 +106,8 @@ class GradeJob:
         sandbox: execute in the sandbox with hidden tests judged outside the kernel
             (:mod:`.sandboxed`); where no private file system is possible, the plain
             executor runs and the record's isolation says what is missing.
+        spec_path: the assignment's spec file (its hidden checks, call stage, release
+            files); None: whatever the registry's default assignment is.
     """
 
     student: str
@@ -116,6 +120,7 @@ class GradeJob:
     limits: Limits = field(default_factory=Limits)
     work_dir: str | None = None
     sandbox: bool = True
+    spec_path: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -129,6 +134,7 @@ class GradeJob:
             "limits": self.limits.to_dict(),
             "work_dir": self.work_dir,
             "sandbox": self.sandbox,
+            "spec_path": self.spec_path,
         }
 
     @classmethod
@@ -144,6 +150,7 @@ class GradeJob:
             limits=Limits.from_dict(data.get("limits", {})),
             work_dir=data.get("work_dir"),
             sandbox=data.get("sandbox", True),
+            spec_path=data.get("spec_path"),
         )
 
 
@@ -287,13 +294,24 @@ def _grade_notebook(
     work.mkdir(parents=True, exist_ok=True)
     scratch = work / "scratch"
     _prepare_scratch(scratch, Path(job.submission_dir), Path(job.release_dir))
-    execute = execute_notebook
+    executed = None
     if job.sandbox:
         from .sandboxed import execute_notebook_sandboxed, sandbox_available
 
         if sandbox_available():
-            execute = execute_notebook_sandboxed
-    executed = execute(nb, scratch, job.limits, isolation=isolation, work_dir=work)
+            executed = execute_notebook_sandboxed(
+                nb,
+                scratch,
+                job.limits,
+                isolation=isolation,
+                work_dir=work,
+                spec=job.spec_path,
+                release_dir=job.release_dir,
+            )
+    if executed is None:
+        executed = execute_notebook(
+            nb, scratch, job.limits, isolation=isolation, work_dir=work, spec=job.spec_path
+        )
     if executed.status != "graded" and status in ("graded", "repaired"):
         status = executed.status
     reasons.extend(executed.reasons)
@@ -333,7 +351,7 @@ def _failed_notebook(job: GradeJob, name: str, reason: str) -> NotebookRecord:
 
 def _prepare_scratch(scratch: Path, submission: Path, release: Path) -> None:
     """The kernel's cwd: the submission's non-notebook files, then the release's helper
-    files over them (``landscape_lab.py`` is always the trusted copy)."""
+    files over them (a helper module is always the trusted copy)."""
     if scratch.exists():
         shutil.rmtree(scratch)
     scratch.mkdir(parents=True)
@@ -423,12 +441,15 @@ def execute_notebook(
     *,
     isolation: dict[str, object] | None = None,
     work_dir: str | Path | None = None,
+    spec: str | None = None,
 ) -> ExecutedNotebook:
     """Execute a copy of `nb` in a fresh kernel under `limits`, cwd `scratch_dir`.
 
     Every code cell runs in order with errors allowed. At the wall limit, the output limit
     or a kernel death the kernel's processes are killed, the running cell gets an error
     output with the reason, and every later graded cell an error output ``CellNotRun``.
+    Hidden test cells run their checks in the kernel itself: `spec` (a spec file) tells
+    them which assignment's (``AUTOGRADER_ASSIGNMENT``).
     """
     if isolation is None:
         isolation = detect_isolation(use_cgroups=limits.use_cgroups)
@@ -437,6 +458,8 @@ def execute_notebook(
     work.mkdir(parents=True, exist_ok=True)
     nb = copy.deepcopy(nb)
     runner = _Runner(nb, Path(scratch_dir), limits, isolation, work)
+    if spec is not None:
+        runner.extra_env[ASSIGNMENT_ENV] = str(spec)
     try:
         return _run_coroutine(
             runner.run(),
@@ -503,6 +526,7 @@ class _Runner:
         self.output_exceeded_cell: int | None = None
         self.current_cell: int | None = None
         self.peak: int | None = None
+        self.extra_env: dict[str, str] = {}
 
     # -- lifecycle
     async def run(self) -> ExecutedNotebook:
@@ -610,7 +634,7 @@ class _Runner:
             **km_kwargs,
         )
         self.client = self._notebook_client()
-        env = _kernel_env(self.scratch)
+        env = {**_kernel_env(self.scratch), **self.extra_env}
         await self.km.start_kernel(
             extra_arguments=["--HistoryManager.enabled=False", "--quiet"],
             env=env,

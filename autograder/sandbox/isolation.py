@@ -9,7 +9,7 @@
     new mount, pid, network, ipc and uts namespaces; a private root file system built from
     an allowlist: the system directories and the Python environment read-only, the scratch
     dir read-write, `readable_paths` read-only, a private /tmp, /dev and /proc; nothing else
-    of the machine (the repository, `solutions`, the course dir, the gradebook, other
+    of the machine (the engine, the reference, the course dir, the gradebook, other
     students' folders) exists inside. The command runs as an unprivileged user (`nobody`)
     without capabilities and with ``no_new_privs``; the network namespace has only its own
     loopback interface.
@@ -37,7 +37,7 @@ role a ``preexec_fn`` would play, without running Python code in a forked copy o
 multi-threaded grader).
 
 :func:`prepare_runtime` copies the call-stage code (and only it) into the scratch dir, so the
-sandboxed process can ``import autograder.checks.call`` but not the verdicts or `solutions`.
+sandboxed process can ``import autograder.checks.call`` but not the verdicts or the reference.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder import cgroups as cgroup_tools
+from autograder.errors import SandboxError
 
 MIB = 2**20
 GIB = 2**30
@@ -86,23 +87,14 @@ MODES = ("namespaces", "bwrap", "userns", "plain")
 #: The values of :attr:`SandboxResult.killed_reason` (or None: it ended by itself).
 KILLED_REASONS = ("timeout", "memory", "output", "signal")
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-#: Paths of the repository the command must never see (hidden even if an allowlisted
-#: path happens to contain them).
-PROTECTED_REPO_PATHS = (
-    REPO_ROOT / "solutions",
-    REPO_ROOT / "autograder",
-    REPO_ROOT / "source",
-    REPO_ROOT / "tests",
-    REPO_ROOT / "gradebook.db",
-)
+#: The engine's own package folder.
+ENGINE_DIR = Path(__file__).resolve().parents[1]
+#: Paths the command must never see, hidden even if an allowlisted path (e.g. a Python
+#: environment inside a checkout) happens to contain them: the engine. Callers add the
+#: assignment's staff folders (its source, checks and reference: ``protected_paths``).
+PROTECTED_PATHS = (ENGINE_DIR,)
 #: Top-level system directories bound read-only into the private root (when they exist).
 SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt")
-
-
-class SandboxError(RuntimeError):
-    """The sandbox could not be built or the requested mode is unavailable (a grader
-    problem, never caused by the command)."""
 
 
 # ---- plain data --------------------------------------------------------------------------
@@ -637,35 +629,38 @@ def bwrap_argv(
 
 # ---- the probe runtime -----------------------------------------------------------------------
 
-#: Call-stage modules copied into the probe runtime (relative to the repository root).
+#: The engine's call-stage modules copied into the probe runtime (relative to the engine's
+#: package folder): the types, the call stage, the generic builders, the wire, the probe
+#: driver and the exceptions they raise.
 RUNTIME_MODULES = (
-    "autograder/checks/types.py",
-    "autograder/checks/call.py",
-    "autograder/checks/builders.py",
-    "autograder/sandbox/wire.py",
-    "autograder/sandbox/probe.py",
+    "errors.py",
+    "checks/types.py",
+    "checks/call.py",
+    "checks/builders.py",
+    "sandbox/wire.py",
+    "sandbox/probe.py",
 )
-RUNTIME_GLOBS = ("autograder/checks/inputs_*.py",)
-#: Imports a runtime module must never make (the verdicts, the reference, the registry).
-FORBIDDEN_IMPORTS = (
-    "solutions",
+#: Engine modules a runtime module must never import (the registry and through it every
+#: verdict, the spec loader, the pipeline, the sandbox's own set-up, the CLI).
+FORBIDDEN_ENGINE_IMPORTS = (
     "autograder.checks.registry",
     "autograder.checks.verdicts",
-    "autograder.checks.mode_connectivity",
-    "autograder.checks.landscape_geometry",
-    "autograder.checks.lottery_tickets",
-    "autograder.checks.quiz",
+    "autograder.checks.loader",
+    "autograder.spec",
     "autograder.pipeline",
     "autograder.sandbox.isolation",
+    "autograder.sandbox.judge",
     "autograder.cli",
 )
 RUNTIME_DIRNAME = ".agruntime"
 REQUESTS_DIRNAME = "requests"
-_RUNTIME_INIT = '"""Probe runtime: the call stage only (no verdicts, no solutions)."""\n'
+_RUNTIME_INIT = '"""Probe runtime: the call stage only (no verdicts, no reference)."""\n'
 
 
-def _imports_of(source: str, package: str) -> set[str]:
-    """Absolute names of the modules `source` imports (relative imports resolved)."""
+def _imports_of(source: str, package: str, watched: Sequence[str]) -> set[str]:
+    """Absolute names of the modules `source` imports (relative imports resolved), plus
+    string constants naming a module under one of the `watched` prefixes (the targets of
+    ``importlib.import_module("...")``)."""
     names: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
@@ -681,51 +676,108 @@ def _imports_of(source: str, package: str) -> set[str]:
         elif (
             isinstance(node, ast.Constant)
             and isinstance(node.value, str)
-            and node.value.startswith(("autograder.", "solutions"))
+            and any(node.value == w or node.value.startswith(w + ".") for w in watched)
         ):
-            names.add(node.value)  # importlib.import_module("...") targets
+            names.add(node.value)
     return names
 
 
-def check_runtime_source(source: str, package: str, *, filename: str = "?") -> None:
-    """Raise :class:`SandboxError` if call-stage code would import a verdict or solutions."""
-    for name in _imports_of(source, package):
-        for bad in FORBIDDEN_IMPORTS:
-            if name == bad or name.startswith(bad + "."):
+def _under(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def check_runtime_source(
+    source: str,
+    package: str,
+    *,
+    filename: str = "?",
+    forbidden: Sequence[str] = (),
+    course_package: str | None = None,
+    call_stage: Sequence[str] = (),
+) -> None:
+    """Raise :class:`SandboxError` if call-stage code would import what judges.
+
+    Forbidden are the engine's modules in :data:`FORBIDDEN_ENGINE_IMPORTS`, every name in
+    `forbidden` (an assignment's reference package), and every module of the assignment's
+    checks package `course_package` that is not one of its `call_stage` modules.
+    """
+    watched = ["autograder", *forbidden, *([course_package] if course_package else [])]
+    for name in _imports_of(source, package, watched):
+        for bad in (*FORBIDDEN_ENGINE_IMPORTS, *forbidden):
+            if _under(name, bad):
                 raise SandboxError(f"{filename} imports {name!r}: the probe runtime must not")
+        if course_package and name.startswith(course_package + "."):
+            module = name[len(course_package) + 1 :].split(".")[0]
+            if module not in call_stage:
+                raise SandboxError(
+                    f"{filename} imports {name!r}, which is not a call-stage module of "
+                    f"{course_package} ({', '.join(call_stage) or 'none'}): the probe runtime "
+                    "must not"
+                )
 
 
 def prepare_runtime(
-    scratch_dir: str | os.PathLike[str], *, landscape_lab: str | os.PathLike[str] | None = None
+    scratch_dir: str | os.PathLike[str],
+    *,
+    spec: Any = None,
+    release_dir: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Copy the probe runtime into ``scratch_dir/.agruntime`` and return that directory.
 
     It is a minimal ``autograder`` package holding only the call stage (types, call,
-    builders, the notebooks' ``inputs_*`` builders, the wire protocol and the in-sandbox
-    probe driver), plus ``landscape_lab.py`` (the trusted release copy). Put it first on
-    ``PYTHONPATH`` (:func:`default_env` does) and the sandboxed Python can ``import
-    autograder.checks.call`` but neither the verdict modules nor `solutions`, which are not
-    in it. Every copied module is checked not to import them. The files are read-only, and
-    :func:`run_sandboxed` re-binds the directory read-only when it is a readable path.
+    builders, the wire protocol, the in-sandbox probe driver, the exceptions) and, for an
+    assignment `spec` (:class:`autograder.spec.AssignmentSpec`), its checks package with only
+    the call-stage modules (``[checks] call_stage``) plus the assignment's Python release
+    files, copied from `release_dir` (the trusted release; default the spec's source
+    folder). Put it first on ``PYTHONPATH`` (:func:`default_env` does) and the sandboxed
+    Python can ``import autograder.checks.call`` but neither a verdict nor the reference,
+    which are not in it. Every copied module is checked not to import them. The files are
+    read-only, and :func:`run_sandboxed` re-binds the directory read-only when it is a
+    readable path.
     """
     runtime = Path(scratch_dir) / RUNTIME_DIRNAME
     if runtime.exists():
         _make_writable(runtime)
         shutil.rmtree(runtime)
-    files: list[str] = list(RUNTIME_MODULES)
-    for pattern in RUNTIME_GLOBS:
-        files += sorted(str(p.relative_to(REPO_ROOT)) for p in REPO_ROOT.glob(pattern))
-    for rel in files:
-        source = (REPO_ROOT / rel).read_text(encoding="utf-8")
-        package = rel[: -len(".py")].replace("/", ".").rsplit(".", 1)[0]
-        check_runtime_source(source, package, filename=rel)
+    forbidden: list[str] = []
+    course_package = None
+    call_stage: tuple[str, ...] = ()
+    if spec is not None:
+        if spec.reference_package:
+            forbidden.append(spec.reference_package.split(".")[0])
+        course_package, call_stage = spec.checks_package, spec.call_stage
+    files: list[tuple[Path, str, str]] = []  # (source file, runtime path, package)
+    for rel in RUNTIME_MODULES:
+        package = "autograder." + rel[: -len(".py")].replace("/", ".").rpartition(".")[0]
+        files.append((ENGINE_DIR / rel, f"autograder/{rel}", package.rstrip(".")))
+    if spec is not None and spec.checks_dir is not None:
+        for module in call_stage:
+            files.append(
+                (spec.checks_dir / f"{module}.py", f"{course_package}/{module}.py", course_package)
+            )
+    for src, rel, package in files:
+        source = src.read_text(encoding="utf-8")
+        check_runtime_source(
+            source,
+            package,
+            filename=str(src),
+            forbidden=forbidden,
+            course_package=course_package,
+            call_stage=call_stage,
+        )
         dest = runtime / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_text(source, encoding="utf-8")
-    for pkg in ("autograder", "autograder/checks", "autograder/sandbox"):
+    inits = ["autograder", "autograder/checks", "autograder/sandbox"]
+    if course_package and call_stage:
+        inits.append(course_package)
+    for pkg in inits:
         (runtime / pkg / "__init__.py").write_text(_RUNTIME_INIT, encoding="utf-8")
-    lab = Path(landscape_lab) if landscape_lab else REPO_ROOT / "source/landscapes/landscape_lab.py"
-    shutil.copyfile(lab, runtime / "landscape_lab.py")
+    if spec is not None:
+        helpers = Path(release_dir) if release_dir is not None else spec.root
+        for name in spec.release_files:
+            if name.endswith(".py") and (helpers / name).is_file():
+                shutil.copyfile(helpers / name, runtime / name)
     for path in sorted(runtime.rglob("*"), reverse=True):
         path.chmod(0o555 if path.is_dir() else 0o444)
     # probe requests are written here by the grader (its owner) before the run; made before
@@ -765,7 +817,7 @@ class Sandbox:
         env: Mapping[str, str] | None = None,
         readable_paths: Sequence[str | os.PathLike[str]] = (),
         writable_paths: Sequence[str | os.PathLike[str]] = (),
-        hide_paths: Sequence[str | os.PathLike[str]] = PROTECTED_REPO_PATHS,
+        hide_paths: Sequence[str | os.PathLike[str]] = PROTECTED_PATHS,
         mode: str | None = None,
         cwd: str | os.PathLike[str] | None = None,
         use_cgroups: bool = True,
@@ -988,7 +1040,7 @@ def run_sandboxed(
     env: Mapping[str, str] | None = None,
     stdin_bytes: bytes | None = None,
     readable_paths: Sequence[str | os.PathLike[str]] = (),
-    hide_paths: Sequence[str | os.PathLike[str]] = PROTECTED_REPO_PATHS,
+    hide_paths: Sequence[str | os.PathLike[str]] = PROTECTED_PATHS,
     mode: str | None = None,
     cwd: str | os.PathLike[str] | None = None,
 ) -> SandboxResult:

@@ -1,7 +1,7 @@
 """The trusted half of a probe: write its request, read its records, judge them.
 
 Runs in the grader's own process, never in the sandbox (it imports the registry, and through
-it the verdicts and `solutions`). For one hidden test cell ``check_function(NAME, ..., part=P)``:
+it the verdicts and the reference). For one hidden test cell ``check_function(NAME, ..., part=P)``:
 
 1. :func:`write_request` computes the part's cases (stage 1) and writes them, wire-encoded, to
    a request file in the (read-only) probe runtime; :func:`probe_cell_source` is the code
@@ -39,6 +39,7 @@ class ProbeRequest:
     cases: dict[str, list[Case]]
     nonce: str
     path: str = ""
+    assignment: str | None = None
 
     @property
     def ordered(self) -> list[tuple[str, int, Case]]:
@@ -54,29 +55,43 @@ class ProbeRecords:
     problems: list[str] = field(default_factory=list)
 
 
-def make_request(name: str, part: str | None, *, nonce: str) -> tuple[ProbeRequest, str]:
-    """The request for `name` (one part, or all when `part` is None) and its wire text."""
-    checks = registry.REGISTRY[name]
-    parts = list(checks.parts) if part is None else [registry.get_part(name, part).name]
-    cases = {p: registry.cases(name, p) for p in parts}
-    request = ProbeRequest(name=name, parts=parts, cases=cases, nonce=nonce)
+def make_request(
+    name: str, part: str | None, *, nonce: str, assignment: str | None = None
+) -> tuple[ProbeRequest, str]:
+    """The request for `name` (one part, or all when `part` is None) and its wire text.
+
+    The request names the assignment's call-stage modules: the probe imports them so that
+    the builders of the cases' inputs exist in the sandbox."""
+    assignment = registry.current_assignment(assignment)
+    spec = registry.spec_of(assignment)
+    checks = registry.lookup(name, assignment)
+    parts = list(checks.parts) if part is None else [registry.get_part(name, part, assignment).name]
+    cases = {p: registry.cases(name, p, assignment) for p in parts}
+    request = ProbeRequest(name=name, parts=parts, cases=cases, nonce=nonce, assignment=assignment)
     payload = {
         "name": name,
         "kind": checks.kind,
         "timeout": checks.timeout,
         "nonce": nonce,
+        "modules": [f"{spec.checks_package}.{m}" for m in spec.call_stage],
         "cases": [c for _, _, c in request.ordered],
     }
     return request, wire.encode(payload)
 
 
 def write_request(
-    runtime_dir: str | os.PathLike[str], name: str, part: str | None, *, nonce: str, key: str
+    runtime_dir: str | os.PathLike[str],
+    name: str,
+    part: str | None,
+    *,
+    nonce: str,
+    key: str,
+    assignment: str | None = None,
 ) -> ProbeRequest:
     """Write the request of one hidden test cell into ``runtime_dir/requests/<key>.json``
     (the folder :func:`~autograder.sandbox.isolation.prepare_runtime` made, writable by the
     grader only and bound read-only into the sandbox)."""
-    request, text = make_request(name, part, nonce=nonce)
+    request, text = make_request(name, part, nonce=nonce, assignment=assignment)
     folder = Path(runtime_dir) / REQUESTS_DIRNAME
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{key}.json"
@@ -144,7 +159,7 @@ def judge_records(request: ProbeRequest, records: ProbeRecords) -> str | None:
     """None when every case passes, else the feedback message (as ``check_function``'s
     AssertionError would carry it). Missing or malformed records fail, saying why."""
     name = request.name
-    checks = registry.REGISTRY[name]
+    checks = registry.lookup(name, request.assignment)
     header = records.header
     if header is None:
         return (
@@ -169,7 +184,7 @@ def judge_records(request: ProbeRequest, records: ProbeRecords) -> str | None:
             part = checks.parts[part_name]
             total = len(request.cases[part_name])
             outcome = records.outcomes[flat]
-            head = registry._header(name, part, index + 1, total, case)
+            head = registry.header(name, part, index + 1, total, case)
             if outcome is None:
                 why = "; ".join(records.problems) or "the kernel stopped or the output was cut"
                 return f"{head}\nthe hidden check of this case did not report back ({why})"

@@ -2,10 +2,10 @@
 
 This module belongs to the probe runtime (:func:`autograder.sandbox.isolation.prepare_runtime`
 copies it into the sandbox): it imports only the call stage and the wire, never the
-verdicts or `solutions`. A probe cell reads like::
+verdicts or the reference. A probe cell reads like::
 
     __import__("autograder.sandbox.probe", fromlist=["run_probe"]).run_probe(
-        "magnitude_mask", globals().get("magnitude_mask"), "/abs/path/request.json")
+        "top_k", globals().get("top_k"), "/abs/path/request.json")
 
 :func:`run_probe` loads the request (the part's cases, written beforehand by the trusted
 grader, :mod:`autograder.sandbox.judge`), runs the call stage on every case and emits one
@@ -23,6 +23,7 @@ import sys
 import warnings
 from typing import Any
 
+from autograder.checks.builders import import_builder_modules
 from autograder.checks.call import run_case, value_call
 from autograder.checks.types import Outcome
 from autograder.sandbox import wire
@@ -41,8 +42,8 @@ def _type_of(target: Any) -> list[str]:
 
 
 def load_request(source: str) -> dict[str, Any]:
-    """A request: a wire-encoded dict (name, part, kind, timeout, nonce, cases), read from a
-    file path or given as text."""
+    """A request: a wire-encoded dict (name, kind, timeout, nonce, modules, cases), read from
+    a file path or given as text."""
     text = source
     if not source.lstrip().startswith("{"):
         with open(source, encoding="utf-8") as fh:
@@ -114,6 +115,8 @@ def run_probe(name: str, target: Any, request: str) -> None:
         req = load_request(request)
         if req.get("name") != name:
             raise wire.WireError(f"the request is for {req.get('name')!r}, not {name!r}")
+        # the assignment's call-stage modules register the builders its cases need
+        import_builder_modules(req.get("modules", []))
         records = probe_records(target, req)
     except Exception as exc:
         records = [{"nonce": "", "index": -1, "error": f"{type(exc).__name__}: {exc}"}]

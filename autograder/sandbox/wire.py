@@ -47,6 +47,7 @@ import numpy as np
 import torch
 
 from autograder.checks.types import Build, Case, Outcome
+from autograder.errors import WireError, WireLimitError
 
 WIRE_VERSION = 1
 #: Default bound on one encoding (JSON text, in characters = bytes).
@@ -91,14 +92,6 @@ NUMPY_DTYPES = (
 _NUMPY_SCALAR_TYPES = {np.dtype(name).type: name for name in NUMPY_DTYPES}
 _OUTCOME_STATUSES = ("returned", "raised", "timeout")
 _NAME_RE = re.compile(r"^[A-Za-z_<][\w.<>]{0,199}$")
-
-
-class WireError(ValueError):
-    """Malformed wire data (or a value the trusted side refuses)."""
-
-
-class WireLimitError(WireError):
-    """An encoding (or an input to decode) is larger than the allowed number of bytes."""
 
 
 # ---- untrusted markers ------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .builders import holds_gradient, register_builder
+from autograder.checks.builders import holds_gradient, register_builder
 
 Params = dict[str, torch.Tensor]
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from .builders import register_builder
+from autograder.checks.builders import register_builder
 
 #: Size of the deterministic "training" step of the spy train_fn, relative to the weights.
 SPY_STEP = 0.5

@@ -26,12 +26,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from solutions import landscape_geometry as ref
-
-from .call import materialize
-from .registry import make_checks
-from .types import Build, Case, Outcome, Part, Verdict
-from .verdicts import (
+from autograder.checks.call import materialize
+from autograder.checks.registry import make_checks
+from autograder.checks.types import Build, Case, Outcome, Part, Verdict
+from autograder.checks.verdicts import (
     _index_str,
     as_scalar,
     call_failure,
@@ -46,6 +44,7 @@ from .verdicts import (
     returned_then,
     with_hint,
 )
+from solutions import landscape_geometry as ref
 
 _DICT_TYPES = (dict, OrderedDict)
 

@@ -19,11 +19,10 @@ import re
 from collections import OrderedDict
 from typing import Any
 
+from autograder.checks.registry import make_checks
+from autograder.checks.types import Case, Outcome, Part, Verdict
+from autograder.checks.verdicts import call_failure, fmt_value, with_hint
 from solutions import quiz as ref
-
-from .registry import make_checks
-from .types import Case, Outcome, Part, Verdict
-from .verdicts import call_failure, fmt_value, with_hint
 
 _DICT_TYPES = (dict, OrderedDict)
 _CHOICES = ", ".join(ref.VALID_CHOICES[:-1]) + " or " + ref.VALID_CHOICES[-1]

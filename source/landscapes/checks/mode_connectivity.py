@@ -21,14 +21,10 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call
 
-from solutions import mode_connectivity as ref
-from solutions._common import as_float_list
-
-from .call import materialize
-from .inputs_mode_connectivity import barrier_data
-from .registry import make_checks
-from .types import Build, Case, Outcome, Part, Verdict
-from .verdicts import (
+from autograder.checks.call import materialize
+from autograder.checks.registry import make_checks
+from autograder.checks.types import Build, Case, Outcome, Part, Verdict
+from autograder.checks.verdicts import (
     as_scalar,
     call_failure,
     compare_bool,
@@ -42,6 +38,10 @@ from .verdicts import (
     reordered_keys_may_raise,
     with_hint,
 )
+from solutions import mode_connectivity as ref
+from solutions._common import as_float_list
+
+from .inputs_mode_connectivity import barrier_data
 
 # ---------------------------------------------------------------------------------------------
 # Tolerances and sizes (named, never inline)

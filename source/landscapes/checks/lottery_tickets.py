@@ -13,12 +13,10 @@ from typing import Any
 
 import torch
 
-from solutions import lottery_tickets as ref
-
-from .call import materialize
-from .registry import make_checks
-from .types import Build, Case, Outcome, Part, Verdict
-from .verdicts import (
+from autograder.checks.call import materialize
+from autograder.checks.registry import make_checks
+from autograder.checks.types import Build, Case, Outcome, Part, Verdict
+from autograder.checks.verdicts import (
     _index_str,
     call_failure,
     compare_float,
@@ -31,6 +29,7 @@ from .verdicts import (
     returned_then,
     with_hint,
 )
+from solutions import lottery_tickets as ref
 
 _DICT_TYPES = (dict, OrderedDict)
 

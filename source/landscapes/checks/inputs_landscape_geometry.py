@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from .builders import holds_gradient, register_builder
+from autograder.checks.builders import holds_gradient, register_builder
 
 LossFn = Callable[[torch.Tensor], torch.Tensor]
 
