@@ -367,7 +367,7 @@ def test_collect_from_the_exchange_round_trip(course_copy, tmp_path, capsys):
         for page in pages:
             html = page.read_text()
             assert "BEGIN HIDDEN TESTS" not in html and "check_answer(" not in html
-    with open(course_copy / "exports" / "grades.csv", newline="") as fh:
+    with open(course_copy / "exports" / ASSIGNMENT / "grades.csv", newline="") as fh:
         rows = {row["student"]: row for row in csv.DictReader(fh)}
     assert set(rows) == {"alice", "bob"}
     # The quiz key is B: alice earns the key item, bob does not; nothing else differs.
@@ -377,9 +377,11 @@ def test_collect_from_the_exchange_round_trip(course_copy, tmp_path, capsys):
         rows["alice"]["test_answer_q1_key"]
     )
     for student in ("alice", "bob"):
-        assert (course_copy / "exports" / "records" / f"{student}.json").is_file()
+        assert (course_copy / "exports" / ASSIGNMENT / "records" / f"{student}.json").is_file()
         results = json.loads(
-            (course_copy / "exports" / "gradescope" / student / "results.json").read_text()
+            (
+                course_copy / "exports" / ASSIGNMENT / "gradescope" / student / "results.json"
+            ).read_text()
         )
         assert results["score"] == float(rows[student]["total"])
 
@@ -576,10 +578,12 @@ def test_export_formats(course_copy):
     assert (bob["total"], bob["max_total"], bob["status"]) == ("2", "9", "incomplete")
 
     for record in records:
-        path = course_copy / "exports" / "records" / f"{record.student}.json"
+        path = course_copy / "exports" / ASSIGNMENT / "records" / f"{record.student}.json"
         assert SubmissionRecord.from_json(path.read_text()) == record
 
-    results = json.loads((course_copy / "exports/gradescope/bob/results.json").read_text())
+    results = json.loads(
+        (course_copy / "exports" / ASSIGNMENT / "gradescope/bob/results.json").read_text()
+    )
     assert set(results) >= {"score", "execution_time", "tests"}
     assert isinstance(results["execution_time"], int) and results["execution_time"] == 10
     assert results["score"] == sum(t["score"] for t in results["tests"]) == 2
@@ -688,7 +692,7 @@ def test_export_and_report_after_plain_nbgrader_autograde(graded_course, capsys)
         grade.manual_score = 1.5
         gb.db.commit()
     assert cli.main(["export", "--course-dir", str(graded_course)]) == 0
-    with (graded_course / "exports" / "grades.csv").open() as fh:
+    with (graded_course / "exports" / ASSIGNMENT / "grades.csv").open() as fh:
         rows = {r["student"]: r for r in csv.DictReader(fh)}
     assert rows["alice"]["explain_barrier"] == "1.5"
     assert rows["alice"]["total"] == "8.5" and rows["bob"]["total"] == "0"
@@ -696,8 +700,8 @@ def test_export_and_report_after_plain_nbgrader_autograde(graded_course, capsys)
     assert cli.main(["report", "--course-dir", str(graded_course)]) == 0
     out = capsys.readouterr().out
     assert "test_answer_q1_key" in out and "report: " in out
-    assert (graded_course / "reports" / "report.png").is_file()
-    assert (graded_course / "reports" / "report.html").is_file()
+    assert (graded_course / "reports" / ASSIGNMENT / "report.png").is_file()
+    assert (graded_course / "reports" / ASSIGNMENT / "report.html").is_file()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -736,11 +740,11 @@ def test_demo_grades_the_example_submissions(source_course, tmp_path, capsys):
     table = out.split("student", 1)[1]
     for student in ("reference", "blank", "partial", "timeout", "corrupted"):
         assert f"\n{student} " in table
-    assert f"report:    {workdir / 'reports' / 'report.html'}" in out
-    assert (workdir / "reports" / "report.html").is_file()
+    assert f"report:    {workdir / 'reports' / ASSIGNMENT / 'report.html'}" in out
+    assert (workdir / "reports" / ASSIGNMENT / "report.html").is_file()
     records = {
         p.stem: SubmissionRecord.from_json(p.read_text())
-        for p in (workdir / "exports" / "records").glob("*.json")
+        for p in (workdir / "exports" / ASSIGNMENT / "records").glob("*.json")
     }
 
     def auto(record):

@@ -39,7 +39,8 @@ from autograder.pipeline import grade as grade_mod
 from autograder.pipeline.limits import MIB, Limits, detect_isolation
 from autograder.pipeline.normalize import TrustedCell, grade_id_of, load_submitted, normalize
 from autograder.pipeline.records import SubmissionRecord, load_records, record_path
-from autograder.pipeline.worker import execute_notebook, score_items
+from autograder.pipeline.runner import execute_notebook
+from autograder.pipeline.worker import score_items
 from tests.spec_support import write_spec
 
 slow = pytest.mark.slow
@@ -345,8 +346,8 @@ def test_every_submission_gets_a_record_and_is_imported(graded: dict[str, Any]) 
     for student, record in records.items():
         assert record.imported, (student, record.to_json())
         assert record.status != "error", (student, record.to_json())
-        assert record_path(graded["course"], student).is_file()
-    saved = {r.student: r for r in load_records(graded["course"])}
+        assert record_path(graded["course"], student, ASSIGNMENT).is_file()
+    saved = {r.student: r for r in load_records(graded["course"], ASSIGNMENT)}
     assert saved["correct"].comparable() == rec(graded, "correct").comparable()
 
 

@@ -3,7 +3,7 @@
 This is the only stage that touches student code. It resolves the case's recipes into live
 inputs, calls the function under a time bound, catches whatever it raises, and records the
 result and the state of the inputs afterwards as an :class:`Outcome`. It never imports
-`solutions` and never judges anything.
+a reference solution and never judges anything.
 """
 
 from __future__ import annotations

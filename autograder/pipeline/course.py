@@ -52,11 +52,13 @@ class Course:
 
     @property
     def exports_dir(self) -> Path:
-        return self.root / "exports"
+        """``exports/<assignment>``: grades.csv, the records, the Gradescope results."""
+        return self.root / "exports" / self.assignment
 
     @property
     def reports_dir(self) -> Path:
-        return self.root / "reports"
+        """``reports/<assignment>``: the grading report."""
+        return self.root / "reports" / self.assignment
 
     def submitted_dir(self, student: str) -> Path:
         return self.submitted_root / student / self.assignment

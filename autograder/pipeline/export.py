@@ -1,6 +1,6 @@
 """`autograder export`: grades as a CSV, one JSON record and one Gradescope file per student.
 
-Files written under ``<course>/exports/``:
+Files written under ``<course>/exports/<assignment>/``:
 
 - ``grades.csv``: one row per student; the columns are ``student``, one column per graded
   item (its grade id, in notebook order; prefixed ``<notebook>/`` only if two notebooks
@@ -340,7 +340,10 @@ def write(
     assignment: str | None = None,
     use_gradebook: bool = True,
 ) -> ExportPaths:
-    """Write grades.csv, records/<student>.json and gradescope/<student>/results.json."""
+    """Write grades.csv, records/<student>.json and gradescope/<student>/results.json into
+    ``exports/<assignment>/`` (default: the records' assignment)."""
+    if assignment is None:
+        assignment = next((r.assignment for r in records), None)
     course = open_course(course_dir, assignment)
     if use_gradebook:
         records = with_gradebook_scores(course, records)
@@ -364,7 +367,7 @@ def write(
 
 def course_records(course: Course) -> list[SubmissionRecord]:
     """The grading records of a course: `autograder grade`'s, else built from the gradebook."""
-    records = with_gradebook_scores(course, load_records(course.root))
+    records = with_gradebook_scores(course, load_records(course.root, course.assignment))
     have = {r.student for r in records}
     extra = [r for r in gradebook_records(course) if r.student not in have]
     return sorted([*records, *extra], key=lambda r: r.student)
@@ -376,7 +379,7 @@ def main(*, course_dir: str | os.PathLike[str] = ".", assignment: str | None = N
     records = course_records(course)
     if not records:
         raise PipelineError(f"nothing to export in {course.root}: run `autograder grade` first")
-    paths = write(course.root, records, assignment=assignment)
+    paths = write(course.root, records, assignment=course.assignment)
     print(f"exported {len(records)} student(s):")
     print(f"  {paths.csv}")
     print(f"  {paths.csv.parent / 'records'}/<student>.json")

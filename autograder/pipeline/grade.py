@@ -45,7 +45,8 @@ from .course import open_course
 from .limits import Limits
 from .normalize import TrustedCell, grade_id_of
 from .records import STATE_DIR, SubmissionRecord, save_record
-from .worker import NOT_RUN_ENAME, GradeJob, grade_submission, not_run_notebook
+from .runner import NOT_RUN_ENAME
+from .worker import GradeJob, grade_submission, not_run_notebook
 
 STAGING = "staging"
 
@@ -367,10 +368,9 @@ def main(
         workers: parallel submissions (default: the number of CPU cores).
         limits: execution limits per notebook (default: :class:`Limits`()).
         progress: show a progress bar with ETA on stderr.
-        feedback: afterwards call ``autograder.pipeline.feedback.generate(course_dir,
-            students)`` when that module exists.
-        export: afterwards call ``autograder.pipeline.export.write(course_dir, records)``
-            when that module exists.
+        feedback: afterwards generate the graded students' feedback pages
+            (:func:`autograder.pipeline.feedback.generate`).
+        export: afterwards export the grades (:func:`autograder.pipeline.export.write`).
         executor_factory: ``workers -> concurrent.futures.Executor`` (default: a spawned
             process pool); lets a Dask executor replace the pool.
         sandbox: run each kernel in the sandbox with the hidden tests judged outside it
@@ -471,9 +471,13 @@ def main(
     result = [records[s] for s in chosen if s in records]
     graded = [r.student for r in result if r.imported]
     if feedback and graded:
-        _call_hook("autograder.pipeline.feedback", "generate", course, graded)
+        from .feedback import generate
+
+        generate(course, graded, assignment=assignment)
     if export and result:
-        _call_hook("autograder.pipeline.export", "write", course, result)
+        from .export import write
+
+        write(course, result, assignment=assignment)
     return result
 
 
@@ -490,18 +494,6 @@ def _stage_extras(job: GradeJob) -> None:
         if not target.exists():
             nb = not_run_notebook(job, name, "the grading worker failed")
             nbformat.write(nb, target)
-
-
-def _call_hook(module: str, func: str, *args: Any) -> None:
-    import importlib
-
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name == module:
-            return
-        raise
-    getattr(mod, func)(*args)
 
 
 def _progress(total: int, enabled: bool) -> Any:

@@ -256,19 +256,20 @@ STATE_DIR = ".autograder"
 """The grading core's private state inside a course dir (records, staged notebooks)."""
 
 
-def records_dir(course_dir: str | os.PathLike[str]) -> Path:
-    """``<course_dir>/.autograder/records``: the latest record of each graded student."""
-    return Path(course_dir) / STATE_DIR / "records"
+def records_dir(course_dir: str | os.PathLike[str], assignment: str) -> Path:
+    """``<course_dir>/.autograder/records/<assignment>``: the latest record of each graded
+    student of an assignment."""
+    return Path(course_dir) / STATE_DIR / "records" / assignment
 
 
-def record_path(course_dir: str | os.PathLike[str], student: str) -> Path:
-    """``<course_dir>/.autograder/records/<student>.json``."""
-    return records_dir(course_dir) / f"{student}.json"
+def record_path(course_dir: str | os.PathLike[str], student: str, assignment: str) -> Path:
+    """``<course_dir>/.autograder/records/<assignment>/<student>.json``."""
+    return records_dir(course_dir, assignment) / f"{student}.json"
 
 
 def save_record(course_dir: str | os.PathLike[str], record: SubmissionRecord) -> Path:
     """Write `record` to :func:`record_path` (atomically) and return the path."""
-    path = record_path(course_dir, record.student)
+    path = record_path(course_dir, record.student, record.assignment)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(record.to_json() + "\n", encoding="utf-8")
@@ -276,9 +277,9 @@ def save_record(course_dir: str | os.PathLike[str], record: SubmissionRecord) ->
     return path
 
 
-def load_records(course_dir: str | os.PathLike[str]) -> list[SubmissionRecord]:
-    """Every saved record of the course dir, sorted by student id."""
-    folder = records_dir(course_dir)
+def load_records(course_dir: str | os.PathLike[str], assignment: str) -> list[SubmissionRecord]:
+    """Every saved record of an assignment of the course dir, sorted by student id."""
+    folder = records_dir(course_dir, assignment)
     if not folder.is_dir():
         return []
     return [

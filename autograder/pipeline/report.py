@@ -3,8 +3,9 @@
 From the grading records: the grade table (one line per student), per-item pass rates
 (autograded items; manual items show their mean score once graded), the score
 distribution and the slowest submissions. Printed as text, and written to
-``reports/report.png`` (score histogram, pass rates, grading times) and
-``reports/report.html`` (the same tables and the figure, one self-contained file).
+``reports/<assignment>/report.png`` (score histogram, pass rates, grading times) and
+``reports/<assignment>/report.html`` (the same tables and the figure, one self-contained
+file).
 """
 
 from __future__ import annotations
@@ -304,11 +305,11 @@ def write(
     *,
     assignment: str | None = None,
 ) -> ReportPaths:
-    """Write reports/report.png and reports/report.html of `course_dir` for `records`
+    """Write reports/<assignment>/report.png and report.html of `course_dir` for `records`
     (of `assignment`; default: the records' own)."""
     if assignment is None:
         assignment = next((r.assignment for r in records), "")
-    folder = Path(course_dir).resolve() / "reports"
+    folder = Path(course_dir).resolve() / "reports" / assignment
     folder.mkdir(parents=True, exist_ok=True)
     png = write_figure(folder / "report.png", records)
     page = write_html(

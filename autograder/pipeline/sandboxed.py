@@ -1,8 +1,10 @@
 """The sandboxed execution step: :func:`execute_notebook_sandboxed`.
 
-A drop-in replacement of :func:`autograder.pipeline.worker.execute_notebook` (same
-signature, same :class:`~autograder.pipeline.worker.ExecutedNotebook`), chosen by default
-by the worker. It differs in two ways:
+A drop-in replacement of :func:`autograder.pipeline.runner.execute_notebook` (the same
+:class:`~autograder.pipeline.runner.ExecutedNotebook`), chosen by default by the worker. Its
+runner (:class:`SandboxRunner`) is a :class:`~autograder.pipeline.runner.NotebookRunner`
+with two hooks of its own: the kernel starts inside the sandbox, and probe records have
+their own output budget. It differs from the plain executor in two ways:
 
 1. the kernel runs inside :class:`autograder.sandbox.Sandbox`: a private root file system
    (only the system directories, the Python environment, the scratch copy of the
@@ -23,7 +25,6 @@ file system, the worker falls back to the plain executor and records what is mis
 from __future__ import annotations
 
 import ast
-import asyncio
 import contextlib
 import copy
 import os
@@ -37,9 +38,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from jupyter_client.manager import AsyncKernelManager
 from nbformat import NotebookNode, from_dict
+from traitlets import Any as TAny
 
 from autograder.checks import registry
+from autograder.errors import SandboxError
 from autograder.sandbox import judge
 from autograder.sandbox.isolation import (
     PROTECTED_PATHS,
@@ -51,26 +55,22 @@ from autograder.sandbox.isolation import (
 from autograder.sandbox.probe import MIME_TYPE, RECORD_MAX_BYTES
 from autograder.spec import AssignmentSpec, load_spec
 
-from .limits import Limits
-from .worker import (
-    KERNEL_DIED_ENAME,
+from .limits import Limits, detect_isolation
+from .runner import (
     KERNEL_ENV,
-    NOT_RUN_ENAME,
-    OUTPUT_LIMIT_ENAME,
-    OVERALL_SLACK_SECONDS,
-    TIMEOUT_ENAME,
+    RUNNER_ENAMES,
     ExecutedNotebook,
-    _message_size,
-    _run_coroutine,
-    _Runner,
+    NotebookRunner,
+    OutputHandler,
+    message_size,
+    overall_timeout,
+    run_notebook,
 )
 
 #: Sandbox modes that give the kernel a private file system.
 PRIVATE_FS_MODES = ("namespaces", "bwrap", "userns")
 #: Names of the trusted check calls a hidden test cell makes.
 CHECK_CALLS = ("check_function", "check_answer")
-#: Errors the runner writes into cells it stopped or never ran: kept as they are.
-RUNNER_ENAMES = (NOT_RUN_ENAME, TIMEOUT_ENAME, KERNEL_DIED_ENAME, OUTPUT_LIMIT_ENAME)
 
 
 def sandbox_available() -> bool:
@@ -175,8 +175,8 @@ def judge_probes(nb: NotebookNode, probed: list[_ProbedCell]) -> None:
         cell.source = item.source
 
 
-class _SandboxCgroups:
-    """The Sandbox seen through the interface the runner uses of ``KernelCgroups``."""
+class SandboxCgroups:
+    """A :class:`Sandbox` seen through the interface a runner uses of its cgroups."""
 
     def __init__(self, sb: Sandbox) -> None:
         self.sb = sb
@@ -191,8 +191,25 @@ class _SandboxCgroups:
         self.sb.kill()
 
 
-class _SandboxRunner(_Runner):
-    """The plain runner, with the kernel started inside a :class:`Sandbox`."""
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel command runs inside `sandbox` (a :class:`Sandbox`),
+    which also gets the connection file handed over (the kernel runs as another user)."""
+
+    sandbox = TAny(None, allow_none=True, help="the Sandbox the kernel runs in")
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        cmd = [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file]
+        return self.sandbox.command([*cmd, *(extra_arguments or [])])
+
+    def write_connection_file(self, **kwargs: Any) -> Any:
+        result = super().write_connection_file(**kwargs)
+        self.sandbox.hand_over(self.connection_file)
+        return result
+
+
+class SandboxRunner(NotebookRunner):
+    """The runner with its kernel started inside a :class:`Sandbox` (which owns the cgroups),
+    probe records counted against their own output budget."""
 
     def __init__(
         self,
@@ -205,39 +222,26 @@ class _SandboxRunner(_Runner):
         ipc_dir: Path,
         probe_budget: dict[int, int],
     ) -> None:
-        # no KernelCgroups of the runner: the sandbox owns the cgroups
+        # the sandbox, not the runner, owns the memory and process limits
         plain = {
             k: ("sandbox" if k in ("memory", "processes") else v) for k, v in isolation.items()
         }
         super().__init__(nb, scratch, limits, plain, work)
         self.sb = sb
         self.ipc_dir = ipc_dir
-        self.cgroups = _SandboxCgroups(sb)  # type: ignore[assignment]
+        self.cgroups = SandboxCgroups(sb)
         self.probe_budget = probe_budget
-        self._probe_bytes: dict[int, int] = {}
+        self.probe_bytes: dict[int, int] = {}
 
-    async def _start(self) -> None:
-        from jupyter_client.manager import AsyncKernelManager
-
-        sb = self.sb
-
-        class SandboxedKernelManager(AsyncKernelManager):
-            def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-                cmd = [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file]
-                return sb.command([*cmd, *(extra_arguments or [])])
-
-            def write_connection_file(self, **kwargs: Any) -> Any:
-                result = super().write_connection_file(**kwargs)
-                sb.hand_over(self.connection_file)
-                return result
-
+    async def start_kernel(self) -> None:
         self.km = SandboxedKernelManager(
+            sandbox=self.sb,
             kernel_name="python3",
             transport="ipc",
             ip=str(self.ipc_dir / "k"),
             connection_file=str(self.ipc_dir / f"kernel-{uuid.uuid4().hex[:8]}.json"),
         )
-        self.client = self._notebook_client()
+        self.client = self.notebook_client()
         await self.km.start_kernel(
             extra_arguments=["--HistoryManager.enabled=False", "--quiet"],
             cwd=str(self.scratch),
@@ -245,25 +249,23 @@ class _SandboxRunner(_Runner):
             stderr=subprocess.DEVNULL,
             stdin=subprocess.DEVNULL,
         )
-        self.client.kc = self.km.client()
-        await asyncio.wait_for(self._connect(), self.limits.startup_seconds)
 
-    def _on_output(
-        self, default: Any, outs: list, msg: dict, display_id: str | None, cell_index: int
+    def on_output(
+        self, default: OutputHandler, outs: list, msg: dict, display_id: str | None, cell_index: int
     ) -> Any:
         data = msg.get("content", {}).get("data")
         if isinstance(data, dict) and MIME_TYPE in data and cell_index in self.probe_budget:
             # probe records have their own budget: RECORD_MAX_BYTES per case
             if self.output_exceeded_cell is not None:
                 return None
-            used = self._probe_bytes.get(cell_index, 0) + _message_size(msg)
-            self._probe_bytes[cell_index] = used
+            used = self.probe_bytes.get(cell_index, 0) + message_size(msg)
+            self.probe_bytes[cell_index] = used
             if used > self.probe_budget[cell_index]:
                 self.output_exceeded_cell = cell_index
                 self.kill()
                 return None
             return default(outs, msg, display_id, cell_index)
-        return super()._on_output(default, outs, msg, display_id, cell_index)
+        return super().on_output(default, outs, msg, display_id, cell_index)
 
 
 def execute_notebook_sandboxed(
@@ -276,7 +278,7 @@ def execute_notebook_sandboxed(
     spec: AssignmentSpec | str | None = None,
     release_dir: str | Path | None = None,
 ) -> ExecutedNotebook:
-    """Execute a copy of `nb` like :func:`~autograder.pipeline.worker.execute_notebook`,
+    """Execute a copy of `nb` like :func:`~autograder.pipeline.runner.execute_notebook`,
     with the kernel in a sandbox and the hidden tests judged outside it (module docstring).
 
     `spec` is the assignment (or its spec file) whose hidden checks the notebook calls:
@@ -289,14 +291,10 @@ def execute_notebook_sandboxed(
     Raises :class:`autograder.sandbox.SandboxError` when no private file system is
     possible here (callers check :func:`sandbox_available` first).
     """
-    from autograder.sandbox import SandboxError
-
     report = probe_isolation()
     if report.mode not in PRIVATE_FS_MODES:
         raise SandboxError("no private file system is possible here: " + "; ".join(report.missing))
     if isolation is None:
-        from .limits import detect_isolation
-
         isolation = detect_isolation(use_cgroups=limits.use_cgroups)
     scratch = Path(scratch_dir)
     own_work = work_dir is None
@@ -335,12 +333,8 @@ def execute_notebook_sandboxed(
             ],
             use_cgroups=limits.use_cgroups,
         ) as sb:
-            runner = _SandboxRunner(nb, scratch, limits, isolation, work, sb, ipc_dir, budget)
-            executed = _run_coroutine(
-                runner.run(),
-                timeout=limits.startup_seconds + limits.wall_seconds + OVERALL_SLACK_SECONDS,
-                runner=runner,
-            )
+            runner = SandboxRunner(nb, scratch, limits, isolation, work, sb, ipc_dir, budget)
+            executed = run_notebook(runner, timeout=overall_timeout(limits))
             peak = sb.peak_memory()
             used = dict(sb.used)
         if peak is not None:

@@ -12,36 +12,27 @@ For each notebook of the assignment it
 1. reads the student's file (a renamed copy is recognised by its grade ids; a missing or
    unreadable one is replaced by the release stub, so its items score 0 and the record
    says why) and normalises it against the trusted template (:mod:`.normalize`);
-2. executes it with :func:`execute_notebook` in a fresh kernel whose cwd is a scratch copy
+2. executes it (:mod:`.runner`, :mod:`.sandboxed`) in a fresh kernel whose cwd is a scratch copy
    of the submission's files plus the release's helper files, under the limits of
    :mod:`.limits`; a kernel that times out or dies leaves the cells before it with their
    results and gives every later test cell an error output saying why;
 3. writes the executed notebook to the staging dir and scores every graded cell exactly as
    nbgrader will (``nbgrader.utils.determine_grade``).
 
-:func:`execute_notebook` is the one replaceable execution step: by default
-(``GradeJob.sandbox``) :func:`autograder.pipeline.sandboxed.execute_notebook_sandboxed`
-replaces it, running the kernel in a sandbox with the hidden tests judged outside it, where
-this machine allows a private file system.
+The execution step is :func:`autograder.pipeline.sandboxed.execute_notebook_sandboxed` by
+default (``GradeJob.sandbox``): the kernel in a sandbox with the hidden tests judged outside
+it, where this machine allows a private file system; otherwise, or with ``sandbox=False``,
+the plain :func:`autograder.pipeline.runner.execute_notebook`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import copy
 import datetime as _dt
-import math
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 import traceback
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,41 +40,21 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 
-from autograder.spec import ASSIGNMENT_ENV
-
-from .limits import KernelCgroups, Limits, detect_isolation, launcher_prefix
+from . import sandboxed
+from .limits import Limits, detect_isolation
 from .normalize import (
     TrustedCell,
-    grade_id_of,
     load_submitted,
     normalize,
     notebook_grade_ids,
     stub_notebook,
 )
 from .records import ItemRecord, NotebookRecord, SubmissionRecord
+from .runner import NOT_RUN_ENAME, error_output, execute_notebook
 
-# Error names written into cells the grader stopped or never ran.
-NOT_RUN_ENAME = "CellNotRun"
-TIMEOUT_ENAME = "CellTimeoutError"
-KERNEL_DIED_ENAME = "KernelDied"
-OUTPUT_LIMIT_ENAME = "OutputLimitExceeded"
 # Files of a submission copied into the scratch dir: at most this many, each at most this big.
 MAX_SCRATCH_FILES = 200
 MAX_SCRATCH_FILE_BYTES = 50 * 2**20
-# Extra wall time allowed around a notebook (kernel shutdown, bookkeeping) before the worker
-# abandons it.
-OVERALL_SLACK_SECONDS = 30.0
-KERNEL_ENV = {
-    # one thread per kernel: the pool runs one kernel per core
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "NUMEXPR_NUM_THREADS": "1",
-    "PYTHONHASHSEED": "0",
-    "MPLBACKEND": "Agg",
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "NBGRADER_EXECUTION": "autograde",
-}
 
 
 # ---- the unit of work -------------------------------------------------------------------
@@ -154,22 +125,6 @@ class GradeJob:
         )
 
 
-@dataclass
-class ExecutedNotebook:
-    """What :func:`execute_notebook` returns.
-
-    ``status`` is "graded" (every cell ran), "timeout", "kernel_died", "memory_limit",
-    "output_limit" or "error" (the kernel could not start); ``reasons`` say where and why.
-    """
-
-    nb: NotebookNode
-    status: str
-    reasons: list[str]
-    seconds: float
-    peak_memory_bytes: int | None = None
-    isolation: dict[str, Any] | None = None
-
-
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -189,13 +144,11 @@ def grade_submission(job: GradeJob) -> SubmissionRecord:
     own_work = job.work_dir is None
     work_root = Path(tempfile.mkdtemp(prefix="ag-")) if own_work else Path(job.work_dir)
     if job.sandbox:
-        from .sandboxed import sandbox_available, sandbox_missing
-
-        if sandbox_available():
+        if sandboxed.sandbox_available():
             record.isolation["sandbox"] = "private root (see notebooks' runs)"
         else:
             record.isolation["sandbox"] = "unavailable: plain executor"
-            record.isolation["sandbox_missing"] = sandbox_missing()
+            record.isolation["sandbox_missing"] = sandboxed.sandbox_missing()
     else:
         record.isolation["sandbox"] = "off (--no-sandbox)"
     try:
@@ -294,21 +247,17 @@ def _grade_notebook(
     work.mkdir(parents=True, exist_ok=True)
     scratch = work / "scratch"
     _prepare_scratch(scratch, Path(job.submission_dir), Path(job.release_dir))
-    executed = None
-    if job.sandbox:
-        from .sandboxed import execute_notebook_sandboxed, sandbox_available
-
-        if sandbox_available():
-            executed = execute_notebook_sandboxed(
-                nb,
-                scratch,
-                job.limits,
-                isolation=isolation,
-                work_dir=work,
-                spec=job.spec_path,
-                release_dir=job.release_dir,
-            )
-    if executed is None:
+    if job.sandbox and sandboxed.sandbox_available():
+        executed = sandboxed.execute_notebook_sandboxed(
+            nb,
+            scratch,
+            job.limits,
+            isolation=isolation,
+            work_dir=work,
+            spec=job.spec_path,
+            release_dir=job.release_dir,
+        )
+    else:
         executed = execute_notebook(
             nb, scratch, job.limits, isolation=isolation, work_dir=work, spec=job.spec_path
         )
@@ -337,7 +286,7 @@ def not_run_notebook(job: GradeJob, name: str, reason: str) -> NotebookNode:
     nb = stub_notebook(template, trusted)
     for cell in nb.cells:
         if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
-            cell.outputs = [_error_output(NOT_RUN_ENAME, f"this cell was not run: {reason}")]
+            cell.outputs = [error_output(NOT_RUN_ENAME, f"this cell was not run: {reason}")]
     return nb
 
 
@@ -423,426 +372,3 @@ def _first_line(text: str, limit: int = 300) -> str:
         if line.strip():
             return line.strip()[:limit]
     return text.strip()[:limit]
-
-
-def _error_output(ename: str, evalue: str) -> NotebookNode:
-    return nbformat.v4.new_output(
-        "error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]
-    )
-
-
-# ---- execution ------------------------------------------------------------------------------
-
-
-def execute_notebook(
-    nb: NotebookNode,
-    scratch_dir: str | Path,
-    limits: Limits,
-    *,
-    isolation: dict[str, object] | None = None,
-    work_dir: str | Path | None = None,
-    spec: str | None = None,
-) -> ExecutedNotebook:
-    """Execute a copy of `nb` in a fresh kernel under `limits`, cwd `scratch_dir`.
-
-    Every code cell runs in order with errors allowed. At the wall limit, the output limit
-    or a kernel death the kernel's processes are killed, the running cell gets an error
-    output with the reason, and every later graded cell an error output ``CellNotRun``.
-    Hidden test cells run their checks in the kernel itself: `spec` (a spec file) tells
-    them which assignment's (``AUTOGRADER_ASSIGNMENT``).
-    """
-    if isolation is None:
-        isolation = detect_isolation(use_cgroups=limits.use_cgroups)
-    own_work = work_dir is None
-    work = Path(tempfile.mkdtemp(prefix="ag-exec-")) if own_work else Path(work_dir)
-    work.mkdir(parents=True, exist_ok=True)
-    nb = copy.deepcopy(nb)
-    runner = _Runner(nb, Path(scratch_dir), limits, isolation, work)
-    if spec is not None:
-        runner.extra_env[ASSIGNMENT_ENV] = str(spec)
-    try:
-        return _run_coroutine(
-            runner.run(),
-            timeout=limits.startup_seconds + limits.wall_seconds + OVERALL_SLACK_SECONDS,
-            runner=runner,
-        )
-    finally:
-        if own_work:
-            shutil.rmtree(work, ignore_errors=True)
-
-
-def _run_coroutine(coro: Any, *, timeout: float, runner: _Runner) -> ExecutedNotebook:
-    """Run `coro` to completion in a fresh event loop (in a helper thread if this thread
-    already runs one), abandoning it after `timeout` seconds."""
-
-    async def guarded() -> ExecutedNotebook:
-        try:
-            return await asyncio.wait_for(coro, timeout)
-        except asyncio.TimeoutError:
-            runner.kill()
-            return runner.finish("timeout", f"the notebook did not finish within {timeout:.0f} s")
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(guarded())
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["result"] = asyncio.run(guarded())
-        except BaseException as exc:
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["result"]
-
-
-class _Runner:
-    """One notebook execution: kernel manager, client, cgroups, bookkeeping."""
-
-    def __init__(
-        self,
-        nb: NotebookNode,
-        scratch: Path,
-        limits: Limits,
-        isolation: dict[str, object],
-        work: Path,
-    ) -> None:
-        self.nb = nb
-        self.scratch = scratch
-        self.limits = limits
-        self.isolation = isolation
-        self.work = work
-        self.reasons: list[str] = []
-        self.t0 = time.monotonic()
-        self.cgroups: KernelCgroups | None = None
-        self.km: Any = None
-        self.client: Any = None
-        self.output_exceeded_cell: int | None = None
-        self.current_cell: int | None = None
-        self.peak: int | None = None
-        self.extra_env: dict[str, str] = {}
-
-    # -- lifecycle
-    async def run(self) -> ExecutedNotebook:
-        from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
-        status, reason = "graded", ""
-        with contextlib.ExitStack() as stack:
-            if str(self.isolation.get("memory", "")).startswith("cgroup") or str(
-                self.isolation.get("processes", "")
-            ).startswith("cgroup"):
-                try:
-                    self.cgroups = stack.enter_context(KernelCgroups(self.limits, self.isolation))
-                except OSError as exc:
-                    self.cgroups = None
-                    self.reasons.append(f"cgroup limits unavailable ({exc}): rlimits only")
-            try:
-                await self._start()
-            except Exception as exc:
-                self.kill()
-                await self._cleanup()
-                reason = f"the kernel did not start: {type(exc).__name__}: {exc}"
-                if self.cgroups is not None and self.cgroups.oom_killed():
-                    return self.finish("memory_limit", reason + " (memory limit)")
-                return self.finish("error", reason)
-            deadline = time.monotonic() + self.limits.wall_seconds
-            self.client.timeout_func = lambda cell: max(1, math.ceil(deadline - time.monotonic()))
-            try:
-                for index, cell in enumerate(self.nb.cells):
-                    if cell.cell_type != "code":
-                        continue
-                    if time.monotonic() >= deadline:
-                        status = "timeout"
-                        reason = (
-                            f"the wall-time limit ({self.limits.wall_seconds:g} s) was "
-                            f"reached before cell {self._label(index)}"
-                        )
-                        self.current_cell = index - 1
-                        break
-                    self.current_cell = index
-                    await self.client.async_execute_cell(
-                        cell, index, execution_count=self.client.code_cells_executed + 1
-                    )
-                    if self.output_exceeded_cell is not None:
-                        raise DeadKernelError("output limit")
-                    self._check_memory_error(cell, index)
-            except CellTimeoutError:
-                status = "timeout"
-                reason = (
-                    f"the wall-time limit ({self.limits.wall_seconds:g} s) was reached "
-                    f"in cell {self._label(self.current_cell)}"
-                )
-                self._mark_running(TIMEOUT_ENAME, reason)
-            except DeadKernelError:
-                status, reason = self._death_cause()
-                self._mark_running(
-                    OUTPUT_LIMIT_ENAME if status == "output_limit" else KERNEL_DIED_ENAME, reason
-                )
-            finally:
-                if status != "graded":
-                    self.kill()
-                if self.cgroups is not None:
-                    self.peak = self.cgroups.peak_memory()
-                await self._cleanup()
-        return self.finish(status, reason)
-
-    def finish(self, status: str, reason: str) -> ExecutedNotebook:
-        if reason:
-            self.reasons.append(reason)
-        if status != "graded":
-            self._mark_not_run(reason)
-        if status == "graded" and any("MemoryError" in r for r in self.reasons):
-            status = "memory_limit"
-        return ExecutedNotebook(
-            self.nb, status, self.reasons, time.monotonic() - self.t0, self.peak
-        )
-
-    async def _start(self) -> None:
-        from jupyter_client.manager import AsyncKernelManager
-        from traitlets import List as TList
-
-        prefix = launcher_prefix(self.limits, self.isolation, self.cgroups)
-        netns = (
-            "--" in prefix
-            and self.limits.isolate_network
-            and self.isolation.get("network") == "netns"
-        )
-
-        class LimitedKernelManager(AsyncKernelManager):
-            launch_prefix = TList()
-
-            def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-                cmd = [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file]
-                return [*self.launch_prefix, *cmd, *(extra_arguments or [])]
-
-        km_kwargs: dict[str, Any] = {}
-        if netns:
-            # the kernel has no network: talk to it over Unix sockets in the work dir
-            ipc_dir = Path(tempfile.mkdtemp(prefix="agk-"))
-            self._ipc_dir = ipc_dir
-            km_kwargs.update(transport="ipc", ip=str(ipc_dir / "k"))
-        self.km = LimitedKernelManager(
-            kernel_name="python3",
-            launch_prefix=prefix,
-            connection_file=str(self.work / f"kernel-{uuid.uuid4().hex[:8]}.json"),
-            **km_kwargs,
-        )
-        self.client = self._notebook_client()
-        env = {**_kernel_env(self.scratch), **self.extra_env}
-        await self.km.start_kernel(
-            extra_arguments=["--HistoryManager.enabled=False", "--quiet"],
-            env=env,
-            cwd=str(self.scratch),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            stdin=subprocess.DEVNULL,
-        )
-        self.client.kc = self.km.client()
-        await asyncio.wait_for(self._connect(), self.limits.startup_seconds)
-
-    async def _connect(self) -> None:
-        kc = self.client.kc
-        kc.start_channels()
-        await kc.wait_for_ready(timeout=self.limits.startup_seconds)
-        msg_id = kc.kernel_info()
-        reply = await self.client.async_wait_for_reply(msg_id)
-        if reply is not None and "language_info" in reply.get("content", {}):
-            self.nb.metadata["language_info"] = reply["content"]["language_info"]
-
-    async def _cleanup(self) -> None:
-        with contextlib.suppress(Exception):
-            if self.client is not None and self.client.kc is not None:
-                self.client.kc.stop_channels()
-        with contextlib.suppress(Exception):
-            if self.km is not None and self.km.has_kernel:
-                await self.km.shutdown_kernel(now=True)
-        with contextlib.suppress(Exception):
-            if self.km is not None:
-                await self.km.cleanup_resources()
-        if getattr(self, "_ipc_dir", None) is not None:
-            shutil.rmtree(self._ipc_dir, ignore_errors=True)
-
-    def _notebook_client(self) -> Any:
-        """The nbclient that runs the cells on ``self.km``: every output goes through
-        ``_on_output`` (output limits), errors do not stop the run, no cell is skipped."""
-        from nbclient import NotebookClient
-
-        runner = self
-
-        class LimitedClient(NotebookClient):
-            def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
-                return runner._on_output(super().output, outs, msg, display_id, cell_index)
-
-        self._cell_bytes: dict[int, int] = {}
-        return LimitedClient(
-            self.nb,
-            km=self.km,
-            timeout=int(self.limits.wall_seconds) + 1,
-            startup_timeout=int(self.limits.startup_seconds),
-            allow_errors=True,
-            interrupt_on_timeout=False,
-            raise_on_iopub_timeout=False,
-            iopub_timeout=4,
-            shutdown_kernel="immediate",
-            skip_cells_with_tag=f"never-skip-{uuid.uuid4().hex}",
-            record_timing=False,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(self.scratch)}},
-        )
-
-    def kill(self) -> None:
-        """SIGKILL the kernel's process group and every process of its cgroups."""
-        provisioner = getattr(self.km, "provisioner", None) if self.km is not None else None
-        pgid = getattr(provisioner, "pgid", None)
-        if pgid:
-            with contextlib.suppress(OSError):
-                os.killpg(pgid, signal.SIGKILL)
-        if self.cgroups is not None:
-            self.cgroups.kill_all()
-
-    # -- callbacks and bookkeeping
-    def _on_output(
-        self, default: Any, outs: list, msg: dict, display_id: str | None, cell_index: int
-    ) -> Any:
-        if self.output_exceeded_cell is not None:
-            return None
-        size = _message_size(msg)
-        used = self._cell_bytes.get(cell_index, 0) + size
-        self._cell_bytes[cell_index] = used
-        if used > self.limits.output_bytes:
-            self.output_exceeded_cell = cell_index
-            self.kill()
-            return None
-        return default(outs, msg, display_id, cell_index)
-
-    def _death_cause(self) -> tuple[str, str]:
-        label = self._label(self.current_cell)
-        if self.output_exceeded_cell is not None:
-            return "output_limit", (
-                f"cell {label} printed more than the output limit "
-                f"({self.limits.output_bytes} bytes): the kernel was stopped"
-            )
-        if self.cgroups is not None and self.cgroups.oom_killed():
-            return "memory_limit", (
-                f"the memory limit ({_fmt_bytes(self.limits.memory_bytes)}) was exceeded in "
-                f"cell {label}: the kernel was killed"
-            )
-        code = None
-        provisioner = getattr(self.km, "provisioner", None)
-        process = getattr(provisioner, "process", None)
-        if process is not None:
-            with contextlib.suppress(Exception):
-                code = process.poll()
-        detail = ""
-        if code is not None and code < 0:
-            try:
-                detail = f" (signal {signal.Signals(-code).name})"
-            except ValueError:
-                detail = f" (signal {-code})"
-            if -code == signal.SIGXCPU:
-                return "kernel_died", (
-                    f"the CPU-time limit ({self.limits.effective_cpu_seconds} s) was reached "
-                    f"in cell {label}: the kernel was killed{detail}"
-                )
-        elif code is not None:
-            detail = f" (exit code {code})"
-        return "kernel_died", f"the kernel died in cell {label}{detail}"
-
-    def _check_memory_error(self, cell: NotebookNode, index: int) -> None:
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error" and (
-                out.get("ename") == "MemoryError"
-                or "can't allocate memory" in str(out.get("evalue", ""))
-            ):
-                self.reasons.append(
-                    f"cell {self._label(index)} ran out of memory (MemoryError at the "
-                    f"{_fmt_bytes(self.limits.memory_bytes)} limit)"
-                )
-
-    def _label(self, index: int | None) -> str:
-        if index is None or index < 0 or index >= len(self.nb.cells):
-            return "?"
-        gid = grade_id_of(self.nb.cells[index])
-        return f"{index} ('{gid}')" if gid else str(index)
-
-    def _mark_running(self, ename: str, reason: str) -> None:
-        index = self.current_cell
-        if index is None or not 0 <= index < len(self.nb.cells):
-            return
-        cell = self.nb.cells[index]
-        if cell.cell_type == "code":
-            cell.setdefault("outputs", []).append(_error_output(ename, reason))
-        self._stopped_at = index
-
-    def _mark_not_run(self, reason: str) -> None:
-        start = getattr(self, "_stopped_at", self.current_cell)
-        start = -1 if start is None else start
-        for index, cell in enumerate(self.nb.cells):
-            if index <= start or cell.cell_type != "code":
-                continue
-            cell.outputs = []
-            cell.execution_count = None
-            if cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
-                cell.outputs.append(
-                    _error_output(
-                        NOT_RUN_ENAME,
-                        f"this cell was not run: {reason}" if reason else "this cell was not run",
-                    )
-                )
-        self._truncate_outputs()
-
-    def _truncate_outputs(self) -> None:
-        """Keep at most `output_bytes` of text per output (a killed cell keeps what came)."""
-        limit = self.limits.output_bytes
-        for cell in self.nb.cells:
-            for out in cell.get("outputs", []):
-                if out.get("output_type") == "stream" and len(out.get("text", "")) > limit:
-                    out["text"] = out["text"][:limit] + "\n[output truncated]\n"
-
-
-def _message_size(msg: dict) -> int:
-    content = msg.get("content", {})
-    size = 0
-    for key in ("text", "evalue"):
-        value = content.get(key)
-        if isinstance(value, str):
-            size += len(value)
-    data = content.get("data")
-    if isinstance(data, dict):
-        size += sum(len(v) if isinstance(v, str) else len(str(v)) for v in data.values())
-    tb = content.get("traceback")
-    if isinstance(tb, list):
-        size += sum(len(t) for t in tb if isinstance(t, str))
-    return size
-
-
-def _fmt_bytes(value: int | None) -> str:
-    if value is None:
-        return "no"
-    return f"{value / 2**20:.0f} MiB"
-
-
-def _kernel_env(scratch: Path) -> dict[str, str]:
-    """A small environment for the kernel: no inherited secrets, one thread, scratch home."""
-    env = {
-        "PATH": os.pathsep.join(
-            [os.path.dirname(sys.executable), os.environ.get("PATH", "/usr/bin:/bin")]
-        ),
-        "LANG": os.environ.get("LANG", "C.UTF-8"),
-        "HOME": str(scratch),
-        "TMPDIR": str(scratch / ".tmp"),
-        "IPYTHONDIR": str(scratch / ".tmp" / "ipython"),
-        "MPLCONFIGDIR": str(scratch / ".tmp" / "matplotlib"),
-        "JUPYTER_PLATFORM_DIRS": "1",
-        **KERNEL_ENV,
-    }
-    for key in ("VIRTUAL_ENV", "PYTHONPATH"):
-        if key in os.environ:
-            env[key] = os.environ[key]
-    return env

@@ -42,9 +42,7 @@ sandboxed process can ``import autograder.checks.call`` but not the verdicts or 
 
 from __future__ import annotations
 
-import ast
 import contextlib
-import ctypes
 import json
 import os
 import selectors
@@ -55,244 +53,40 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from autograder import cgroups as cgroup_tools
 from autograder.errors import SandboxError
 
-MIB = 2**20
-GIB = 2**30
-
-#: The unprivileged user (and group) the command runs as when we are root.
-NOBODY_UID = 65534
-NOBODY_GID = 65534
-
-LAUNCHER = Path(__file__).with_name("_launcher.py")
-#: Per-run cgroups are named ``<prefix><grader pid>-<random>``; stale ones are swept.
-CGROUP_PREFIX = "agsandbox-"
-#: After the command ended, how long to keep reading output that its leftovers still write.
-DRAIN_GRACE_SECONDS = 0.5
-#: bubblewrap exits with this plus N when the command it runs is killed by signal N.
-BWRAP_SIGNAL_BASE = 128
-#: Extra processes in the pids cgroup besides the command's: the launcher and pid-1 init.
-LAUNCHER_PROCESSES = 2
-#: Exit code of the launcher when the sandbox itself could not be built.
-SETUP_ERROR_EXIT = 125
-_READ_CHUNK = 65536
-
-MODES = ("namespaces", "bwrap", "userns", "plain")
-#: The values of :attr:`SandboxResult.killed_reason` (or None: it ended by itself).
-KILLED_REASONS = ("timeout", "memory", "output", "signal")
-
-#: The engine's own package folder.
-ENGINE_DIR = Path(__file__).resolve().parents[1]
-#: Paths the command must never see, hidden even if an allowlisted path (e.g. a Python
-#: environment inside a checkout) happens to contain them: the engine. Callers add the
-#: assignment's staff folders (its source, checks and reference: ``protected_paths``).
-PROTECTED_PATHS = (ENGINE_DIR,)
-#: Top-level system directories bound read-only into the private root (when they exist).
-SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt")
-
-
-# ---- plain data --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SandboxLimits:
-    """Limits of one sandboxed run.
-
-    Attributes:
-        wall_seconds: wall time; the whole process tree is killed at the limit.
-        memory_bytes: memory of all the command's processes (cgroup), else its address
-            space (``RLIMIT_AS``, plus ``autograder.cgroups.RLIMIT_AS_ALLOWANCE``); None for no
-            limit.
-        output_bytes: bytes kept of stdout and of stderr each; the command is killed as
-            soon as one stream exceeds it (``killed_reason="output"``).
-        max_processes: processes and threads (pids cgroup, else ``RLIMIT_NPROC``).
-        max_open_files: ``RLIMIT_NOFILE``.
-        max_file_bytes: ``RLIMIT_FSIZE``, the largest file the command may write.
-        cpu_seconds: ``RLIMIT_CPU``; None: twice the wall limit plus a minute.
-        tmp_bytes: size of the private ``/tmp`` and ``/dev/shm`` (namespace modes).
-    """
-
-    wall_seconds: float = 60.0
-    memory_bytes: int | None = 2 * GIB
-    output_bytes: int = 1 * MIB
-    max_processes: int = 64
-    max_open_files: int = 256
-    max_file_bytes: int = 64 * MIB
-    cpu_seconds: float | None = None
-    tmp_bytes: int = 64 * MIB
-
-    def __post_init__(self) -> None:
-        if not self.wall_seconds > 0:
-            raise ValueError(f"wall_seconds must be > 0, got {self.wall_seconds!r}")
-        if self.memory_bytes is not None and self.memory_bytes < 16 * MIB:
-            raise ValueError(f"memory_bytes must be at least 16 MiB, got {self.memory_bytes!r}")
-        if self.output_bytes < 1:
-            raise ValueError(f"output_bytes must be positive, got {self.output_bytes!r}")
-        if self.max_processes < 1:
-            raise ValueError(f"max_processes must be positive, got {self.max_processes!r}")
-
-    @property
-    def effective_cpu_seconds(self) -> int:
-        if self.cpu_seconds is not None:
-            return max(1, int(self.cpu_seconds))
-        return int(2 * self.wall_seconds + 60)
-
-    @classmethod
-    def from_limits(cls, limits: Any) -> SandboxLimits:
-        """Convert any object with (some of) these attribute names, e.g. the pipeline's
-        ``autograder.pipeline.limits.Limits``; missing attributes keep their defaults."""
-        if isinstance(limits, SandboxLimits):
-            return limits
-        names = cls.__dataclass_fields__
-        if isinstance(limits, Mapping):
-            values = {k: v for k, v in limits.items() if k in names}
-        else:
-            values = {k: getattr(limits, k) for k in names if hasattr(limits, k)}
-        return cls(**values)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class IsolationReport:
-    """What this machine offers for sandboxing (plain, JSON-able data).
-
-    `mode` is the strongest mode :func:`run_sandboxed` will use; `available` maps each mode
-    to whether it works; `mechanisms` describes each limit as it will be enforced; `missing`
-    lists what is not available and why (the weaker guarantees, in words).
-    """
-
-    mode: str
-    available: dict[str, bool]
-    is_root: bool
-    namespaces: dict[str, bool]
-    tools: dict[str, str | None]
-    sandbox_user: dict[str, Any]
-    cgroups: dict[str, Any]
-    mechanisms: dict[str, str]
-    missing: list[str] = field(default_factory=list)
-    errors: dict[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
-
-
-@dataclass
-class SandboxResult:
-    """How one sandboxed run ended.
-
-    `returncode` follows :mod:`subprocess`: the exit code, or minus the signal that killed
-    the command. `stdout`/`stderr` hold at most `limits.output_bytes` each (`*_truncated`
-    says more was written). `killed_reason` is None when the command ended by itself, else
-    "timeout" (wall or CPU limit), "memory" (OOM kill in the memory cgroup, or MemoryError
-    under RLIMIT_AS), "output" (a stream exceeded the limit) or "signal" (any other signal,
-    e.g. the command killed itself). `isolation_used` says which mechanisms applied.
-    """
-
-    returncode: int
-    stdout: bytes
-    stderr: bytes
-    wall_seconds: float
-    killed_reason: str | None
-    isolation_used: dict[str, Any]
-    stdout_truncated: bool = False
-    stderr_truncated: bool = False
-    peak_memory_bytes: int | None = None
-    detail: str = ""
-
-    @property
-    def truncated(self) -> bool:
-        return self.stdout_truncated or self.stderr_truncated
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able form (the output decoded as UTF-8 with replacement)."""
-        data = asdict(self)
-        data["stdout"] = self.stdout.decode("utf-8", "replace")
-        data["stderr"] = self.stderr.decode("utf-8", "replace")
-        return data
-
-
-# ---- detection ---------------------------------------------------------------------------
-
-_CLONE_FLAGS = {
-    "user": 0x10000000,
-    "mount": 0x00020000,
-    "pid": 0x20000000,
-    "net": 0x40000000,
-    "ipc": 0x08000000,
-    "uts": 0x04000000,
-}
-
-
-def _fork_check(fn: Any) -> bool:
-    """Run `fn()` (→ bool) in a forked child; the child never returns to Python code."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        pid = os.fork()
-    except OSError:
-        return False
-    if pid == 0:  # pragma: no cover - child
-        code = 1
-        try:
-            code = 0 if fn() else 1
-        except BaseException:
-            code = 1
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-
-
-def _unshare_works(flag: int) -> bool:
-    def attempt() -> bool:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.unshare(flag) == 0
-
-    return _fork_check(attempt)
-
-
-def _python_files() -> list[str]:
-    """Files the sandboxed Python must reach: the real interpreter and torch's package."""
-    files = [os.path.realpath(sys.executable)]
-    with contextlib.suppress(Exception):
-        import importlib.util
-
-        spec = importlib.util.find_spec("torch")
-        if spec is not None and spec.origin:
-            files.append(spec.origin)
-    return files
-
-
-def _readable_as(uid: int, gid: int, paths: Iterable[str]) -> dict[str, bool]:
-    """Which of `paths` a process of `uid` can open for reading (checked in a child)."""
-    result = {}
-    for path in paths:
-
-        def attempt(path: str = path) -> bool:
-            os.setgroups([])
-            os.setresgid(gid, gid, gid)
-            os.setresuid(uid, uid, uid)
-            if os.path.isdir(path):
-                os.listdir(path)
-            else:
-                with open(path, "rb") as fh:
-                    fh.read(1)
-            return True
-
-        result[path] = _fork_check(attempt)
-    return result
-
+from . import detect
+from .mounts import bwrap_argv, default_env, mount_plan, python_paths
+from .runtime import (
+    REQUESTS_DIRNAME,
+    RUNTIME_DIRNAME,
+    check_runtime_source,
+    prepare_runtime,
+)
+from .types import (
+    BWRAP_SIGNAL_BASE,
+    CGROUP_PREFIX,
+    DRAIN_GRACE_SECONDS,
+    ENGINE_DIR,
+    GIB,
+    KILLED_REASONS,
+    LAUNCHER,
+    LAUNCHER_PROCESSES,
+    MIB,
+    MODES,
+    NOBODY_GID,
+    NOBODY_UID,
+    PROTECTED_PATHS,
+    READ_CHUNK,
+    SYSTEM_DIRS,
+    IsolationReport,
+    SandboxLimits,
+    SandboxResult,
+)
 
 _PROBED: IsolationReport | None = None
 _PROBE_LOCK = threading.Lock()
@@ -315,13 +109,15 @@ def probe_isolation(*, refresh: bool = False) -> IsolationReport:
 def _probe() -> IsolationReport:
     is_root = os.geteuid() == 0
     linux = sys.platform.startswith("linux")
-    namespaces = {name: linux and _unshare_works(flag) for name, flag in _CLONE_FLAGS.items()}
+    namespaces = {
+        name: linux and detect.unshare_works(flag) for name, flag in detect.CLONE_FLAGS.items()
+    }
     tools = {name: shutil.which(name) for name in ("unshare", "setpriv", "runuser", "bwrap")}
     cgroups = cgroup_tools.find_parents(CGROUP_PREFIX)
-    python_files = _python_files()
+    python_files = detect.python_files()
     user: dict[str, Any] = {"uid": None, "gid": None}
     if is_root:
-        readable = _readable_as(NOBODY_UID, NOBODY_GID, python_files)
+        readable = detect.readable_as(NOBODY_UID, NOBODY_GID, python_files)
         user = {
             "uid": NOBODY_UID,
             "gid": NOBODY_GID,
@@ -346,7 +142,7 @@ def _probe() -> IsolationReport:
     if namespaces["user"]:
         report.available["userns"] = _trial_run("userns", report)
     report.mode = next(m for m in MODES if report.available[m])
-    _describe(report)
+    detect.describe(report)
     return report
 
 
@@ -378,87 +174,6 @@ def _trial_run(mode: str, report: IsolationReport) -> bool:
     return ok
 
 
-def _describe(report: IsolationReport) -> None:
-    mode, cg = report.mode, report.cgroups
-    mech = report.mechanisms
-    missing = report.missing
-    isolated_fs = mode in ("namespaces", "bwrap", "userns")
-    if mode == "namespaces":
-        mech["filesystem"] = (
-            "private root: system dirs and the Python environment read-only, the scratch dir "
-            "read-write, a private /tmp; nothing else of the machine is visible"
-        )
-        mech["user"] = f"uid {NOBODY_UID} (nobody), no capabilities, no_new_privs"
-    elif mode == "bwrap":
-        mech["filesystem"] = "bubblewrap private root (same allowlist)"
-        mech["user"] = "the grader's user inside bubblewrap, capabilities dropped"
-    elif mode == "userns":
-        mech["filesystem"] = "private root in a user namespace (same allowlist)"
-        mech["user"] = "root of a user namespace mapped to the grader's user, capabilities dropped"
-    else:
-        dropped = report.is_root and report.sandbox_user.get("python_usable_without_namespaces")
-        mech["filesystem"] = (
-            f"file permissions of uid {NOBODY_UID} only"
-            if dropped
-            else "none: the command runs as the grader's user"
-        )
-        mech["user"] = f"uid {NOBODY_UID} (nobody)" if dropped else "the grader's user"
-    mech["network"] = (
-        "network namespace with only its own loopback" if isolated_fs else "none (host network)"
-    )
-    mech["processes"] = (
-        "pid namespace (tree killed with its init)"
-        if isolated_fs
-        else "own session (process group)"
-    )
-    mech["memory"] = f"cgroup {cg['memory']} memory controller" if cg["memory"] else "RLIMIT_AS"
-    mech["process_count"] = f"cgroup {cg['pids']} pids controller" if cg["pids"] else "RLIMIT_NPROC"
-    mech["cpu"] = "RLIMIT_CPU"
-    mech["files"] = "RLIMIT_NOFILE, RLIMIT_FSIZE, RLIMIT_CORE=0"
-    mech["wall_time"] = "killed from outside at the limit"
-    mech["output"] = "capped per stream; killed as soon as a stream exceeds the limit"
-
-    if not report.available["namespaces"]:
-        why = report.errors.get("namespaces") or (
-            "not root"
-            if not report.is_root
-            else "unshare failed for: "
-            + ", ".join(n for n, ok in report.namespaces.items() if not ok)
-        )
-        missing.append(f"namespaces mode unavailable ({why})")
-    if not report.tools["bwrap"]:
-        missing.append("bubblewrap: not installed")
-    elif not report.available["bwrap"]:
-        missing.append(f"bubblewrap: does not work here ({report.errors.get('bwrap', '?')})")
-    if not report.namespaces["user"]:
-        missing.append("user namespaces: unshare(CLONE_NEWUSER) fails")
-    if not cg["memory"]:
-        missing.append(
-            "memory cgroup: not writable; RLIMIT_AS bounds each process's address "
-            "space instead (not their sum, no OOM accounting)"
-        )
-    if not cg["pids"]:
-        missing.append(
-            "pids cgroup: not writable; RLIMIT_NPROC is per user, not per run"
-            + (
-                " (and root ignores it)"
-                if not isolated_fs and report.is_root and mech["user"] == "the grader's user"
-                else ""
-            )
-        )
-    if not isolated_fs:
-        missing.append("no private file system: the command can read whatever its user can")
-        missing.append("no network isolation")
-        missing.append(
-            "leftover processes that leave the process group are only killed by the cgroup (if any)"
-        )
-        if report.is_root and not report.sandbox_user.get("python_usable_without_namespaces"):
-            missing.append(
-                f"uid {NOBODY_UID} cannot run this Python (its files are not "
-                "readable), so the command keeps the grader's user"
-            )
-
-
 # ---- cgroups of one run ------------------------------------------------------------------
 
 
@@ -467,330 +182,6 @@ def _run_cgroups(info: Mapping[str, Any], limits: SandboxLimits) -> cgroup_tools
     return cgroup_tools.RunCgroups(
         dict(info), CGROUP_PREFIX, limits.memory_bytes, limits.max_processes + LAUNCHER_PROCESSES
     )
-
-
-# ---- the private root ----------------------------------------------------------------------
-
-
-def python_paths() -> list[str]:
-    """Directories holding the running Python: the environment (sys.prefix) and the base
-    installation its interpreter and standard library come from."""
-    candidates = [
-        sys.prefix,
-        sys.exec_prefix,
-        sys.base_prefix,
-        sys.base_exec_prefix,
-        os.path.dirname(os.path.dirname(os.path.realpath(sys.executable))),
-    ]
-    return _outermost(os.path.realpath(p) for p in candidates)
-
-
-def _outermost(paths: Iterable[str]) -> list[str]:
-    """The given paths without duplicates and without paths nested in another one."""
-    unique = sorted({os.path.normpath(p) for p in paths if p})
-    out: list[str] = []
-    for p in unique:
-        if not any(p == q or p.startswith(q.rstrip("/") + "/") for q in out):
-            out.append(p)
-    return out
-
-
-def _depth(path: str) -> int:
-    return len([part for part in path.split("/") if part])
-
-
-def mount_plan(
-    scratch_dir: str,
-    *,
-    readable_paths: Sequence[str | os.PathLike[str]] = (),
-    writable_paths: Sequence[str | os.PathLike[str]] = (),
-    hide_paths: Sequence[str | os.PathLike[str]] = (),
-    limits: SandboxLimits,
-) -> list[dict[str, Any]]:
-    """The private root as a list of mounts (plain data for the launcher), in mount order.
-
-    Every path keeps its host name inside the sandbox. Readable paths inside the scratch dir
-    (e.g. the probe runtime) are re-bound read-only on top of it.
-    """
-    scratch = os.path.realpath(scratch_dir)
-    symlinks: list[dict[str, Any]] = []
-    binds: list[dict[str, Any]] = []
-    for top in SYSTEM_DIRS:
-        if os.path.islink(top):
-            symlinks.append({"kind": "symlink", "dest": top, "target": os.readlink(top)})
-        elif os.path.isdir(top):
-            binds.append({"kind": "bind", "src": top, "dest": top, "ro": True})
-    system = [b["dest"] for b in binds]
-    for path in python_paths():
-        if not any(path == s or path.startswith(s + "/") for s in system):
-            binds.append({"kind": "bind", "src": path, "dest": path, "ro": True})
-    binds.append({"kind": "tmpfs", "dest": "/tmp", "mode": "1777", "size": limits.tmp_bytes})
-    binds.append({"kind": "proc", "dest": "/proc"})
-    binds.append({"kind": "dev", "dest": "/dev", "shm_size": limits.tmp_bytes})
-    binds.append({"kind": "bind", "src": scratch, "dest": scratch, "ro": False})
-    for paths, ro in ((writable_paths, False), (readable_paths, True)):
-        for path in paths:
-            real = os.path.realpath(path)
-            if not os.path.exists(real):
-                raise SandboxError(f"path {str(path)!r} to bind into the sandbox does not exist")
-            binds.append({"kind": "bind", "src": real, "dest": real, "ro": ro})
-    binds.sort(key=lambda m: _depth(m["dest"]))  # stable: parents before children
-    hides = [{"kind": "hide", "dest": os.path.realpath(p)} for p in hide_paths]
-    return symlinks + binds + hides
-
-
-def default_env(
-    scratch_dir: str | os.PathLike[str],
-    *,
-    runtime_dir: str | None = None,
-    extra: Mapping[str, str] | None = None,
-) -> dict[str, str]:
-    """A small environment for a sandboxed Python: no inherited secrets, one thread,
-    home in the scratch dir, the probe runtime (if any) on PYTHONPATH."""
-    env = {
-        "PATH": os.pathsep.join(
-            [os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]
-        ),
-        "HOME": str(scratch_dir),
-        "TMPDIR": "/tmp",
-        "LANG": "C.UTF-8",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONHASHSEED": "0",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "MPLBACKEND": "Agg",
-        "MPLCONFIGDIR": "/tmp/matplotlib",
-    }
-    if runtime_dir is not None:
-        env["PYTHONPATH"] = str(runtime_dir)
-    if extra:
-        env.update(extra)
-    return env
-
-
-def bwrap_argv(
-    bwrap: str,
-    plan: Sequence[Mapping[str, Any]],
-    *,
-    cwd: str,
-    env: Mapping[str, str],
-    argv: Sequence[str],
-) -> list[str]:
-    """The bubblewrap command line for a mount plan (same allowlist as the own launcher).
-
-    As with the own launcher, a hidden path is covered only where the sandbox would see it
-    (below a bind mount); elsewhere it does not exist in the private root at all. The root
-    itself is remounted read-only at the end (bwrap makes it a tmpfs owned by the user).
-    """
-    binds = [m["dest"] for m in plan if m["kind"] == "bind"]
-    out = [
-        bwrap,
-        "--unshare-all",
-        "--die-with-parent",
-        "--new-session",
-        "--cap-drop",
-        "ALL",
-        "--hostname",
-        "sandbox",
-    ]
-    for m in plan:
-        kind = m["kind"]
-        if kind == "symlink":
-            out += ["--symlink", m["target"], m["dest"]]
-        elif kind == "bind":
-            out += ["--ro-bind" if m.get("ro", True) else "--bind", m["src"], m["dest"]]
-        elif kind == "tmpfs":
-            out += [
-                "--perms",
-                m.get("mode", "0755"),
-                "--size",
-                str(m.get("size", MIB)),
-                "--tmpfs",
-                m["dest"],
-            ]
-        elif kind == "proc":
-            out += ["--proc", m["dest"]]
-        elif kind == "dev":
-            out += ["--dev", m["dest"]]
-        elif kind == "hide":
-            dest = m["dest"]
-            if not any(dest == b or dest.startswith(b.rstrip("/") + "/") for b in binds):
-                continue  # not visible in the sandbox: nothing to cover
-            if os.path.isdir(dest):
-                out += ["--perms", "0000", "--tmpfs", dest]
-            elif os.path.exists(dest):
-                out += ["--ro-bind", "/dev/null", dest]
-    out += ["--remount-ro", "/", "--chdir", cwd, "--clearenv"]
-    for key, value in env.items():
-        out += ["--setenv", key, value]
-    return [*out, "--", *argv]
-
-
-# ---- the probe runtime -----------------------------------------------------------------------
-
-#: The engine's call-stage modules copied into the probe runtime (relative to the engine's
-#: package folder): the types, the call stage, the generic builders, the wire, the probe
-#: driver and the exceptions they raise.
-RUNTIME_MODULES = (
-    "errors.py",
-    "checks/types.py",
-    "checks/call.py",
-    "checks/builders.py",
-    "sandbox/wire.py",
-    "sandbox/probe.py",
-)
-#: Engine modules a runtime module must never import (the registry and through it every
-#: verdict, the spec loader, the pipeline, the sandbox's own set-up, the CLI).
-FORBIDDEN_ENGINE_IMPORTS = (
-    "autograder.checks.registry",
-    "autograder.checks.verdicts",
-    "autograder.checks.loader",
-    "autograder.spec",
-    "autograder.pipeline",
-    "autograder.sandbox.isolation",
-    "autograder.sandbox.judge",
-    "autograder.cli",
-)
-RUNTIME_DIRNAME = ".agruntime"
-REQUESTS_DIRNAME = "requests"
-_RUNTIME_INIT = '"""Probe runtime: the call stage only (no verdicts, no reference)."""\n'
-
-
-def _imports_of(source: str, package: str, watched: Sequence[str]) -> set[str]:
-    """Absolute names of the modules `source` imports (relative imports resolved), plus
-    string constants naming a module under one of the `watched` prefixes (the targets of
-    ``importlib.import_module("...")``)."""
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".")
-                parent = ".".join(parts[: len(parts) - node.level + 1])
-                base = f"{parent}.{base}" if base else parent
-            names.add(base)
-            names.update(f"{base}.{alias.name}" for alias in node.names)
-        elif (
-            isinstance(node, ast.Constant)
-            and isinstance(node.value, str)
-            and any(node.value == w or node.value.startswith(w + ".") for w in watched)
-        ):
-            names.add(node.value)
-    return names
-
-
-def _under(name: str, prefix: str) -> bool:
-    return name == prefix or name.startswith(prefix + ".")
-
-
-def check_runtime_source(
-    source: str,
-    package: str,
-    *,
-    filename: str = "?",
-    forbidden: Sequence[str] = (),
-    course_package: str | None = None,
-    call_stage: Sequence[str] = (),
-) -> None:
-    """Raise :class:`SandboxError` if call-stage code would import what judges.
-
-    Forbidden are the engine's modules in :data:`FORBIDDEN_ENGINE_IMPORTS`, every name in
-    `forbidden` (an assignment's reference package), and every module of the assignment's
-    checks package `course_package` that is not one of its `call_stage` modules.
-    """
-    watched = ["autograder", *forbidden, *([course_package] if course_package else [])]
-    for name in _imports_of(source, package, watched):
-        for bad in (*FORBIDDEN_ENGINE_IMPORTS, *forbidden):
-            if _under(name, bad):
-                raise SandboxError(f"{filename} imports {name!r}: the probe runtime must not")
-        if course_package and name.startswith(course_package + "."):
-            module = name[len(course_package) + 1 :].split(".")[0]
-            if module not in call_stage:
-                raise SandboxError(
-                    f"{filename} imports {name!r}, which is not a call-stage module of "
-                    f"{course_package} ({', '.join(call_stage) or 'none'}): the probe runtime "
-                    "must not"
-                )
-
-
-def prepare_runtime(
-    scratch_dir: str | os.PathLike[str],
-    *,
-    spec: Any = None,
-    release_dir: str | os.PathLike[str] | None = None,
-) -> Path:
-    """Copy the probe runtime into ``scratch_dir/.agruntime`` and return that directory.
-
-    It is a minimal ``autograder`` package holding only the call stage (types, call,
-    builders, the wire protocol, the in-sandbox probe driver, the exceptions) and, for an
-    assignment `spec` (:class:`autograder.spec.AssignmentSpec`), its checks package with only
-    the call-stage modules (``[checks] call_stage``) plus the assignment's Python release
-    files, copied from `release_dir` (the trusted release; default the spec's source
-    folder). Put it first on ``PYTHONPATH`` (:func:`default_env` does) and the sandboxed
-    Python can ``import autograder.checks.call`` but neither a verdict nor the reference,
-    which are not in it. Every copied module is checked not to import them. The files are
-    read-only, and :func:`run_sandboxed` re-binds the directory read-only when it is a
-    readable path.
-    """
-    runtime = Path(scratch_dir) / RUNTIME_DIRNAME
-    if runtime.exists():
-        _make_writable(runtime)
-        shutil.rmtree(runtime)
-    forbidden: list[str] = []
-    course_package = None
-    call_stage: tuple[str, ...] = ()
-    if spec is not None:
-        if spec.reference_package:
-            forbidden.append(spec.reference_package.split(".")[0])
-        course_package, call_stage = spec.checks_package, spec.call_stage
-    files: list[tuple[Path, str, str]] = []  # (source file, runtime path, package)
-    for rel in RUNTIME_MODULES:
-        package = "autograder." + rel[: -len(".py")].replace("/", ".").rpartition(".")[0]
-        files.append((ENGINE_DIR / rel, f"autograder/{rel}", package.rstrip(".")))
-    if spec is not None and spec.checks_dir is not None:
-        for module in call_stage:
-            files.append(
-                (spec.checks_dir / f"{module}.py", f"{course_package}/{module}.py", course_package)
-            )
-    for src, rel, package in files:
-        source = src.read_text(encoding="utf-8")
-        check_runtime_source(
-            source,
-            package,
-            filename=str(src),
-            forbidden=forbidden,
-            course_package=course_package,
-            call_stage=call_stage,
-        )
-        dest = runtime / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_text(source, encoding="utf-8")
-    inits = ["autograder", "autograder/checks", "autograder/sandbox"]
-    if course_package and call_stage:
-        inits.append(course_package)
-    for pkg in inits:
-        (runtime / pkg / "__init__.py").write_text(_RUNTIME_INIT, encoding="utf-8")
-    if spec is not None:
-        helpers = Path(release_dir) if release_dir is not None else spec.root
-        for name in spec.release_files:
-            if name.endswith(".py") and (helpers / name).is_file():
-                shutil.copyfile(helpers / name, runtime / name)
-    for path in sorted(runtime.rglob("*"), reverse=True):
-        path.chmod(0o555 if path.is_dir() else 0o444)
-    # probe requests are written here by the grader (its owner) before the run; made before
-    # the runtime directory itself turns read-only (only root could add it afterwards)
-    (runtime / REQUESTS_DIRNAME).mkdir(mode=0o755)
-    runtime.chmod(0o555)
-    return runtime
-
-
-def _make_writable(folder: Path) -> None:
-    for path in [folder, *folder.rglob("*")]:
-        if not path.is_symlink():
-            path.chmod(0o755 if path.is_dir() else 0o644)
 
 
 # ---- running -------------------------------------------------------------------------------
@@ -961,7 +352,9 @@ class Sandbox:
         if not self.isolated:
             existing = [p for p in self.hide_paths if os.path.exists(p)]
             if uid is not None:
-                readable = _readable_as(uid, self.gid if self.gid is not None else uid, existing)
+                readable = detect.readable_as(
+                    uid, self.gid if self.gid is not None else uid, existing
+                )
                 existing = [p for p, ok in readable.items() if ok]
             used["readable_protected"] = existing
         return used
@@ -1248,7 +641,7 @@ class _Collector:
                 for key, _ in sel.select(timeout):
                     fd = key.fd
                     try:
-                        chunk = os.read(fd, _READ_CHUNK)
+                        chunk = os.read(fd, READ_CHUNK)
                     except BlockingIOError:
                         continue
                     except OSError:
@@ -1288,3 +681,32 @@ class _Collector:
                 if isinstance(event, dict):
                     out.append(event)
         return out
+
+
+__all__ = [
+    "BWRAP_SIGNAL_BASE",
+    "ENGINE_DIR",
+    "GIB",
+    "KILLED_REASONS",
+    "MIB",
+    "MODES",
+    "NOBODY_GID",
+    "NOBODY_UID",
+    "PROTECTED_PATHS",
+    "REQUESTS_DIRNAME",
+    "RUNTIME_DIRNAME",
+    "SYSTEM_DIRS",
+    "IsolationReport",
+    "Sandbox",
+    "SandboxError",
+    "SandboxLimits",
+    "SandboxResult",
+    "bwrap_argv",
+    "check_runtime_source",
+    "default_env",
+    "mount_plan",
+    "prepare_runtime",
+    "probe_isolation",
+    "python_paths",
+    "run_sandboxed",
+]

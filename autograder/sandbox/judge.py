@@ -26,8 +26,8 @@ from typing import Any
 from autograder.checks import registry
 from autograder.checks.types import Case, Outcome
 from autograder.sandbox import wire
-from autograder.sandbox.isolation import REQUESTS_DIRNAME
 from autograder.sandbox.probe import MIME_TYPE, STDOUT_PREFIX
+from autograder.sandbox.runtime import REQUESTS_DIRNAME
 
 
 @dataclass

@@ -6,8 +6,8 @@ type, and only these kinds exist on the wire:
 - ``None``, ``bool``, ``int`` (at most :data:`MAX_INT_BITS` bits), ``float`` (non-finite
   values tagged), ``str``;
 - ``list``, ``tuple`` (tuple subclasses such as named tuples become plain tuples), ``dict``
-  and ``OrderedDict`` whose keys are scalars or tuples of scalars (the cases of
-  `linear_basins` key a dict by index pairs), ``set``/``frozenset`` of scalars;
+  and ``OrderedDict`` whose keys are scalars or tuples of scalars (e.g. a dict keyed by
+  index pairs), ``set``/``frozenset`` of scalars;
 - ``torch.Tensor`` of exactly that type, dense, on any device, real or bool: dtype, shape,
   the ``requires_grad``/``is_leaf`` flags and the raw bytes (base64);
 - numpy arrays and scalars of the standard real/bool dtypes, as raw bytes too, and
