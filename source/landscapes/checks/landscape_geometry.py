@@ -19,7 +19,6 @@ next call of the function add to it.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -30,6 +29,7 @@ from autograder.checks.call import materialize
 from autograder.checks.registry import make_checks
 from autograder.checks.types import Build, Case, Outcome, Part, Verdict
 from autograder.checks.verdicts import (
+    DICT_TYPES,
     _index_str,
     as_scalar,
     call_failure,
@@ -45,8 +45,6 @@ from autograder.checks.verdicts import (
     with_hint,
 )
 from solutions import landscape_geometry as ref
-
-_DICT_TYPES = (dict, OrderedDict)
 
 # ---------------------------------------------------------------------------------------------
 # Tolerances and sizes (named, never inline)
@@ -161,10 +159,6 @@ def _generator(seed: int) -> Build:
     return Build("generator", {"seed": seed})
 
 
-def _fresh(case: Case) -> tuple[tuple, dict]:
-    return materialize(case.args), materialize(dict(case.kwargs))
-
-
 _checked = returned_then
 
 
@@ -186,7 +180,7 @@ def _tensor_near(got: Any, target: torch.Tensor) -> bool:
 
 
 def _dict_near(got: Any, target: Mapping[str, torch.Tensor]) -> bool:
-    if type(got) not in _DICT_TYPES or set(got) != set(target):
+    if type(got) not in DICT_TYPES or set(got) != set(target):
         return False
     return all(_tensor_near(got[k], v) for k, v in target.items())
 
@@ -1737,7 +1731,7 @@ def network_output(params: Mapping[str, torch.Tensor], X: torch.Tensor) -> torch
 
 
 def _resc_form(got: Any, expected: Mapping[str, torch.Tensor], what: str) -> str | None:
-    if type(got) not in _DICT_TYPES:
+    if type(got) not in DICT_TYPES:
         return f"{what} should be a dict of tensors, got {fmt_value(got)}"
     if set(got) != set(expected):
         missing = [k for k in expected if k not in got]
@@ -2039,7 +2033,7 @@ _FN_VARIANTS: tuple[tuple[Callable[[dict, dict], dict], str], ...] = (
 
 def _fn_diagnose(got: Any, direction: dict, theta: dict) -> str:
     keys_1d = [k for k, d in direction.items() if d.dim() <= 1]
-    if type(got) not in _DICT_TYPES or set(got) != set(direction):
+    if type(got) not in DICT_TYPES or set(got) != set(direction):
         return ""
     kept = [k for k in keys_1d if _tensor_near(got[k], direction[k]) and direction[k].any()]
     if kept:

@@ -7,7 +7,6 @@ is graded: masks passed in are bool, counts are ints, weights have no NaN.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,6 +16,7 @@ from autograder.checks.call import materialize
 from autograder.checks.registry import make_checks
 from autograder.checks.types import Build, Case, Outcome, Part, Verdict
 from autograder.checks.verdicts import (
+    DICT_TYPES,
     _index_str,
     call_failure,
     compare_float,
@@ -30,9 +30,6 @@ from autograder.checks.verdicts import (
     with_hint,
 )
 from solutions import lottery_tickets as ref
-
-_DICT_TYPES = (dict, OrderedDict)
-
 
 # ---------------------------------------------------------------------------------------------
 # Inputs (stage 1: deterministic plain data)
@@ -162,7 +159,7 @@ def compare_mask_dict(
     keys_hint: str = "",
 ) -> str | None:
     """A dict of masks: keys, each mask's form, total kept, kept per key, then entries."""
-    if type(got) not in _DICT_TYPES:
+    if type(got) not in DICT_TYPES:
         return f"{what} should be a dict of bool tensors, got {fmt_value(got)}"
     if set(got.keys()) != set(expected.keys()):
         missing = [k for k in expected if k not in got]
@@ -944,7 +941,7 @@ def _rewind_judge(outcome: Outcome, args: tuple, kwargs: dict) -> str | None:
 
 def _unzeroed_pruned_entry(got: Any, masks: Mapping[str, torch.Tensor]) -> str:
     """A note naming the first pruned entry (mask False) that the result did not set to 0."""
-    if type(got) not in _DICT_TYPES:
+    if type(got) not in DICT_TYPES:
         return ""
     for key, mask in masks.items():
         value = got.get(key)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,10 +20,10 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call
 
-from autograder.checks.call import materialize
 from autograder.checks.registry import make_checks
 from autograder.checks.types import Build, Case, Outcome, Part, Verdict
 from autograder.checks.verdicts import (
+    DICT_TYPES,
     as_scalar,
     call_failure,
     compare_bool,
@@ -32,6 +31,7 @@ from autograder.checks.verdicts import (
     compare_tensor_dict,
     compare_value,
     fmt_value,
+    fresh_inputs,
     leaves_inputs_unchanged,
     matches_reference,
     raises_value_error,
@@ -185,7 +185,8 @@ def _reference_verdict(
         if failure:
             stub = outcome.error_type == "NotImplementedError"
             return with_hint(failure, case, "" if stub else hint)
-        expected = reference(*materialize(case.args), **materialize(dict(case.kwargs)))
+        args, kwargs = fresh_inputs(case)
+        expected = reference(*args, **kwargs)
         what = f"the result of `{name}`"
         if compare is not None:
             msg = compare(outcome.value, expected, what)
@@ -239,10 +240,6 @@ def _dict_compare(*, check_dtype: bool = True) -> Callable[[Any, Any, str], str 
     return compare
 
 
-def _fresh(case: Case) -> tuple[tuple, dict]:
-    return materialize(case.args), materialize(dict(case.kwargs))
-
-
 _MODEL_PROBE = Build("model_params_probe", {"arg": 0})
 """After-call probe of the model's parameters (requires_grad flags, gradients left behind)."""
 
@@ -276,7 +273,7 @@ def _model_params_kept(name: str, inner: Verdict) -> Verdict:
                 case,
                 _MODEL_PARAMS_HINT,
             )
-        (model, *_), _ = _fresh(case)
+        (model, *_), _ = fresh_inputs(case)
         for key, param in model.named_parameters():
             if flags.get(key) != param.requires_grad:
                 return with_hint(
@@ -323,7 +320,7 @@ def _matches_quietly(compute: Callable[[], Any], got: Any) -> bool:
 
 
 def _interp_diagnose(case: Case, got: Any) -> str | None:
-    (theta_a, theta_b, alpha), _ = _fresh(case)
+    (theta_a, theta_b, alpha), _ = fresh_inputs(case)
     moved = _rekeyed(theta_a, theta_b)
     if moved is not None and _matches_quietly(lambda: ref.interpolate(theta_a, moved, alpha), got):
         return _BY_POSITION
@@ -488,13 +485,13 @@ def _compare_losses(got: Any, expected: Any, what: str) -> str | None:
 
 
 def _losses_in_mode(case: Case, training: bool) -> torch.Tensor:
-    (model, path, X, y, alphas), _ = _fresh(case)
+    (model, path, X, y, alphas), _ = fresh_inputs(case)
     model.train(training)
     return ref.loss_along_path(model, path, X, y, alphas)
 
 
 def _path_diagnose(case: Case, got: Any) -> str | None:
-    (model, *_), _ = _fresh(case)
+    (model, *_), _ = fresh_inputs(case)
     here, other = ("train", "eval") if model.training else ("eval", "train")
     if _close(got, _losses_in_mode(case, not model.training)) and not _close(
         got, _losses_in_mode(case, model.training)
@@ -763,7 +760,7 @@ _INTERP_BARRIER_HINT = (
 
 
 def _interp_barrier_diagnose(case: Case, got: Any) -> str | None:
-    (losses, *rest), _ = _fresh(case)
+    (losses, *rest), _ = fresh_inputs(case)
     value = as_scalar(got)
     if value is None:
         return None
@@ -1179,7 +1176,7 @@ def _bezier_through_mid(theta_a: dict, theta_mid: dict, theta_b: dict, alpha: fl
 
 
 def _bezier_diagnose(case: Case, got: Any) -> str | None:
-    (theta_a, theta_mid, theta_b, alpha), _ = _fresh(case)
+    (theta_a, theta_mid, theta_b, alpha), _ = fresh_inputs(case)
     mid_moved, b_moved = _rekeyed(theta_a, theta_mid), _rekeyed(theta_a, theta_b)
     if (mid_moved is not None or b_moved is not None) and _matches_quietly(
         lambda: ref.bezier_point(theta_a, mid_moved or theta_mid, b_moved or theta_b, alpha), got
@@ -1385,7 +1382,7 @@ def _small_args(*, dtype: str = "float32", requires_grad: bool = False) -> tuple
 
 def _params_problem(got: Any, like: Mapping[str, torch.Tensor], what: str) -> str | None:
     """Keys, exact types, shapes, dtypes, detached and finite values like `like`."""
-    if type(got) not in (dict, OrderedDict):
+    if type(got) not in DICT_TYPES:
         return f"{what} should be a dict of tensors, got {fmt_value(got)}"
     if set(got.keys()) != set(like.keys()):
         missing = [k for k in like if k not in got]
@@ -1417,7 +1414,7 @@ def _tbm_result(case: Case, outcome: Outcome) -> tuple[str | None, Any, tuple]:
     failure = call_failure(outcome, _TBM)
     if failure:
         return with_hint(failure, case, ""), None, ()
-    args, _ = _fresh(case)
+    args, _ = fresh_inputs(case)
     msg = _params_problem(outcome.value, args[1], f"the result of `{_TBM}`")
     if msg:
         return with_hint(msg, case, _TBM_HINT), None, args
@@ -1959,7 +1956,7 @@ _AVERAGE_HINT = (
 
 
 def _average_diagnose(case: Case, got: Any) -> str | None:
-    (params_list, *rest), _ = _fresh(case)
+    (params_list, *rest), _ = fresh_inputs(case)
     weights = rest[0] if rest else None
     moved = [_rekeyed(params_list[0], p) or p for p in params_list]
     if any(m is not p for m, p in zip(moved, params_list)) and _matches_quietly(
@@ -2118,7 +2115,7 @@ def _ensemble_probs_over(model: torch.nn.Module, params_list: list, X: torch.Ten
 
 
 def _ensemble_diagnose(case: Case, got: Any) -> str | None:
-    args, _ = _fresh(case)
+    args, _ = fresh_inputs(case)
     if _close(got, _softmax_of_mean_logits(*args)):
         return (
             "Your result is the softmax of the members' averaged logits; the ensemble averages "
