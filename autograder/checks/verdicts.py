@@ -32,7 +32,8 @@ ATOL_FLOAT64 = 1e-9
 RTOL_SCALAR = 1e-4
 ATOL_SCALAR = 1e-6
 
-_DICT_TYPES = (dict, OrderedDict)
+DICT_TYPES = (dict, OrderedDict)
+"""The dict types a result may have (exact types: a dict subclass is not a dict here)."""
 _MAX_SHOWN = 12  # at most this many elements of a tensor are printed in a message
 
 
@@ -47,7 +48,7 @@ def fmt_value(x: Any) -> str:
         return repr(x)
     if isinstance(x, np.generic) and type(x).__module__ == "numpy":
         return f"numpy {type(x).__name__} {x.item()!r}"
-    if type(x) in _DICT_TYPES:
+    if type(x) in DICT_TYPES:
         return f"dict with keys {list(x.keys())!r}"
     if type(x) in (list, tuple, set, frozenset):
         return f"{type(x).__name__} of length {len(x)}"
@@ -261,7 +262,7 @@ def compare_tensor_dict(
     check_dtype: bool = True,
 ) -> str | None:
     """A dict (or OrderedDict) with exactly the expected keys, each tensor compared."""
-    if type(got) not in _DICT_TYPES:
+    if type(got) not in DICT_TYPES:
         return f"{what} should be a dict of tensors, got {fmt_value(got)}"
     got_keys = list(got.keys())
     if set(got_keys) != set(expected.keys()):
@@ -390,6 +391,12 @@ def mutation_failure(case: Case, outcome: Outcome, arg_names: tuple[str, ...]) -
 # Verdict factories
 
 
+def fresh_inputs(case: Case) -> tuple[tuple, dict]:
+    """The case's arguments and keyword arguments, built anew (as the function was given
+    them, before it could change them)."""
+    return materialize(case.args), materialize(dict(case.kwargs))
+
+
 def with_hint(message: str, case: Case, hint: str) -> str:
     parts = [message]
     for h in (case.hint, hint):
@@ -413,7 +420,7 @@ def returned_then(
         if failure:
             stub = outcome.error_type == "NotImplementedError"
             return with_hint(failure, case, "" if stub else hint)
-        msg = judge(case, outcome, materialize(case.args), materialize(dict(case.kwargs)))
+        msg = judge(case, outcome, *fresh_inputs(case))
         return with_hint(msg, case, hint) if msg else None
 
     return verdict
@@ -436,7 +443,8 @@ def matches_reference(
             return with_hint(
                 failure, case, "" if outcome.error_type == "NotImplementedError" else hint
             )
-        expected = reference(*materialize(case.args), **materialize(dict(case.kwargs)))
+        args, kwargs = fresh_inputs(case)
+        expected = reference(*args, **kwargs)
         if compare is not None:
             msg = compare(outcome.value, expected, what=f"`{name}` returned a value that")
         else:
