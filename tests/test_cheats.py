@@ -111,7 +111,7 @@ def secret_paths(course: Path) -> list[str]:
         str(course / "gradebook.db"),
         str(course / "nbgrader_config.py"),
         str(REPO / "solutions" / "mode_connectivity.py"),
-        str(REPO / "source" / ASSIGNMENT / "checks" / "mode_connectivity.py"),
+        str(REPO / "source" / ASSIGNMENT / "checks" / "mode_connectivity" / "common.py"),
         str(REPO / "autograder" / "checks" / "verdicts.py"),
         str(FIXTURES / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"),
     ]

@@ -184,7 +184,8 @@ def compare_str(got: Any, expected: str, *, what: str) -> str | None:
     return None
 
 
-def _index_str(flat_index: int, shape: tuple[int, ...]) -> str:
+def index_str(flat_index: int, shape: tuple[int, ...]) -> str:
+    """The position of a flat (row-major) index in a tensor of `shape`, e.g. ``(1, 2)``."""
     if not shape:
         return "()"
     idx = np.unravel_index(flat_index, shape)
@@ -221,7 +222,7 @@ def compare_tensor(
             i = int(bad[0])
             return (
                 f"{what} differs in {bad.numel()} of {e.numel()} entries; first at index "
-                f"{_index_str(i, tuple(e.shape))}: expected {_show(e, i)}, got {_show(g, i)}"
+                f"{index_str(i, tuple(e.shape))}: expected {_show(e, i)}, got {_show(g, i)}"
             )
         return None
     default_rtol, default_atol = tolerances(e.dtype)
@@ -241,7 +242,7 @@ def compare_tensor(
         worst = f"; max abs difference {float(diff.max()):.3g}" if diff.numel() else ""
         return (
             f"{what} differs in {bad.numel()} of {e.numel()} entries; first at index "
-            f"{_index_str(i, tuple(e.shape))}: expected {float(e64[i]):.8g}, got "
+            f"{index_str(i, tuple(e.shape))}: expected {float(e64[i]):.8g}, got "
             f"{float(g64[i]):.8g}{worst}"
         )
     return None

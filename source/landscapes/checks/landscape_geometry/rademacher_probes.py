@@ -14,7 +14,7 @@ import torch
 
 from autograder.checks.registry import make_checks
 from autograder.checks.types import Build, Case, Outcome, Part
-from autograder.checks.verdicts import _index_str, call_failure, fmt_value
+from autograder.checks.verdicts import call_failure, fmt_value, index_str
 
 from .common import _case_generator, _checked, _generator, _generator_used
 
@@ -58,7 +58,7 @@ def _rad_form(got: Any, num_probes: int, dim: int, what: str = "the probes") -> 
         i = int(bad[0])
         return (
             f"{what} contain {bad.numel()} entries that are not exactly +1.0 or -1.0; the "
-            f"first, at index {_index_str(i, shape)}, is {float(flat[i])!r}"
+            f"first, at index {index_str(i, shape)}, is {float(flat[i])!r}"
         )
     return None
 

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from autograder.checks.types import Outcome, Verdict
-from autograder.checks.verdicts import DICT_TYPES, _index_str, fmt_value, returned_then
+from autograder.checks.verdicts import DICT_TYPES, fmt_value, index_str, returned_then
 
 # ---------------------------------------------------------------------------------------------
 # Inputs (stage 1: deterministic plain data)
@@ -105,7 +105,7 @@ def _first_wrong_entry(
     if not bad.numel():
         return None
     i = int(bad[0])
-    where = f"entry {_index_str(i, tuple(expected.shape))}"
+    where = f"entry {index_str(i, tuple(expected.shape))}"
     if values is not None:
         where += f" ({value_label} = {float(values.detach().reshape(-1)[i]):.6g})"
     return (

@@ -17,8 +17,8 @@ from autograder.checks.registry import make_checks
 from autograder.checks.types import Case, Outcome, Part
 from autograder.checks.verdicts import (
     DICT_TYPES,
-    _index_str,
     compare_tensor_dict,
+    index_str,
     leaves_inputs_unchanged,
     raises_value_error,
 )
@@ -59,7 +59,7 @@ def _unzeroed_pruned_entry(got: Any, masks: Mapping[str, torch.Tensor]) -> str:
         flat = value.detach().cpu().to(torch.float64).reshape(-1)
         bad = ((flat != 0) & ~mask.reshape(-1)).nonzero().reshape(-1)
         if bad.numel():
-            where = _index_str(int(bad[0]), tuple(mask.shape))
+            where = index_str(int(bad[0]), tuple(mask.shape))
             return (
                 f" (masks[{key!r}] prunes entry {where} (False), yet the result has "
                 f"{float(flat[int(bad[0])]):.6g} there: every pruned entry must be 0)"
