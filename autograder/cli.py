@@ -26,7 +26,7 @@ one) and --course-dir DIR (default: the current directory).
 
 The term in commands (run in the course directory, or pass --course-dir):
   autograder selfcheck             the reference passes every hidden check, the stub none
-  autograder build                 check the source notebooks, generate the release, leak check
+  autograder build                 source notebooks from content, checks, the release, leak check
   autograder validate              solutions score full marks, stubs zero, each notebook in time
   nbgrader release_assignment ID   (publish the release to the exchange)
   autograder collect               collect submissions (nbgrader exchange, or --from-zip FILE)
@@ -230,7 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add(
         "build",
-        "check the source notebooks, generate the release, check it for leaks",
+        "build the source notebooks from their content, generate the release, leak check",
+        "Build the source notebooks from the assignment's content files (its spec's "
+        "[content] dir; --check-only: fail if a committed notebook differs instead). "
         "Check every source notebook (nbgrader metadata, unique grade and cell ids, "
         "points on grade cells, hidden-test markers, and that every check_function/"
         "check_answer call names a registered check and part): a problem is reported "
@@ -245,7 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--check-only",
         action="store_true",
-        help="only check the source notebooks; do not generate the release",
+        help="only check (the source notebooks match their content, metadata, check calls); "
+        "write nothing",
     )
 
     p = add(

@@ -28,6 +28,7 @@ def write_spec(
         root=Path(source).resolve(),
         notebooks=tuple(Path(n).stem for n in notebooks),
         release_files=tuple(release_files),
+        content_dir=None,  # the test course's notebooks are given, not built
     )
     path = Path(source) / SPEC_FILE
     path.write_text(to_toml(spec), encoding="utf-8")

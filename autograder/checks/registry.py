@@ -62,7 +62,8 @@ def load(spec: AssignmentSpec | str | os.PathLike[str]) -> AssignmentSpec:
 
     `spec` is an :class:`AssignmentSpec` or the path of a spec file (or its folder). The
     reference package's folder (``[reference] path``) is put on ``sys.path`` first, so the
-    checks can import the reference by name. Raises SpecError if the spec has no checks or
+    checks can import the reference by name, and the source folder last, so the call stage
+    can import the assignment's helper modules (``release_files``). Raises SpecError if the spec has no checks or
     an assignment with the same id is loaded with other checks already.
     """
     if not isinstance(spec, AssignmentSpec):
@@ -81,6 +82,10 @@ def load(spec: AssignmentSpec | str | os.PathLike[str]) -> AssignmentSpec:
             raise SpecError(f"{spec.path}: the assignment has no [checks]")
         if spec.reference_path is not None and str(spec.reference_path) not in sys.path:
             sys.path.insert(0, str(spec.reference_path))
+        if any(f.endswith(".py") for f in spec.release_files) and str(spec.root) not in sys.path:
+            # the call stage imports the release's helper modules (the sandbox has the
+            # release's copies; here, the source's), after anything installed
+            sys.path.append(str(spec.root))
         SPECS[spec.id] = spec
         REGISTRY.setdefault(spec.id, {})
         _loading.append(spec.id)

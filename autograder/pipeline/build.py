@@ -1,5 +1,7 @@
 """`autograder build`: check the source notebooks, generate the release, check it for leaks.
 
+0. :func:`build_source_notebooks` builds the source notebooks from the assignment's content
+   files (:mod:`autograder.content`), when its spec has a ``[content]`` dir.
 1. :func:`check_source` reads every source notebook and reports, naming the notebook and
    the cell: unreadable notebooks, malformed nbgrader metadata, duplicate grade ids or cell
    ids, grade cells without points (or negative points), unbalanced BEGIN/END SOLUTION or
@@ -34,6 +36,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.checks import registry
+from autograder.errors import SpecError
 from autograder.spec import SPEC_FILE, AssignmentSpec, load_spec
 
 from .course import (
@@ -481,6 +484,25 @@ def find_leaks(
 # 2. Generate, then the whole verb
 
 
+def build_source_notebooks(course: Course, *, write: bool = True) -> list[str]:
+    """Build the source notebooks from the spec's content files; returns the file names of
+    those that differed from what was on disk (written when `write`)."""
+    from autograder.content.builder import built_text
+
+    stale = []
+    for name in course.spec.notebooks:
+        try:
+            text = built_text(course.spec, name)
+        except SpecError as exc:
+            raise PipelineError(str(exc)) from None
+        path = course.source_dir / f"{name}.ipynb"
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            stale.append(path.name)
+            if write:
+                path.write_text(text, encoding="utf-8")
+    return stale
+
+
 def generate_release(course: Course) -> Path:
     """`nbgrader generate_assignment --force`, never copying build debris or the source
     folder's private entries (spec, content, checks); returns the release."""
@@ -513,11 +535,25 @@ def main(
     check_only: bool = False,
     out: Callable[[str], None] = print,
 ) -> int:
-    """Check the source, generate the release and check it for leaks.
+    """Build the source notebooks from their content, check them, generate the release and
+    check it for leaks. With `check_only`, nothing is written: a source notebook that
+    differs from what its content builds is a problem.
 
     Returns 0 on success; raises PipelineError listing every problem found.
     """
     course = open_course(course_dir, assignment)
+    if course.spec.content_dir is not None:
+        stale = build_source_notebooks(course, write=not check_only)
+        if check_only and stale:
+            raise PipelineError(
+                _listing(
+                    "source notebooks differ from what their content builds (run `autograder "
+                    "build`)",
+                    stale,
+                )
+            )
+        for name in stale:
+            out(f"built {course.source_dir / name} from {course.spec.content_dir}")
     problems, warnings = check_source(course)
     for warning in warnings:
         out(f"warning: {warning}")
