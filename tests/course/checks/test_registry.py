@@ -11,9 +11,9 @@ import solutions
 from autograder.checks import check_function, checks_of, lookup, parts
 from autograder.checks.call import run_case
 from autograder.checks.types import Case
-from tests.checks_support import assert_passes_all, part_results
+from tests.course.checks.support import assert_passes_all, part_results
 
-# Graded functions; graded values (quiz answers) have their own tests in test_checks_quiz.py.
+# Graded functions; graded values (quiz answers) have their own tests in test_quiz.py.
 GRADED = sorted(name for name, checks in checks_of().items() if checks.kind == "function")
 ANSWERS = sorted(name for name, checks in checks_of().items() if checks.kind == "value")
 

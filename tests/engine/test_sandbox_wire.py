@@ -575,23 +575,23 @@ def test_outcome_fields_are_all_on_the_wire() -> None:
 
 
 def _implementations(assertion: str, listed: str) -> list[tuple[str, Any]]:
-    """(name, fn) of the implementations in the test_checks_* modules: the module-level list
+    """(name, fn) of the implementations in the tests.course.checks test modules: the module-level list
     `listed` (entries start with name, fn), and the `fn` parameters of the tests that call
     `assertion`("name", fn, ...)."""
     import re
 
-    from tests import (
-        test_checks_landscape_geometry,
-        test_checks_lottery_tickets,
-        test_checks_mode_connectivity,
+    from tests.course.checks import (
+        test_landscape_geometry,
+        test_lottery_tickets,
+        test_mode_connectivity,
     )
 
     call = re.compile(rf'{assertion}\("(\w+)", fn\b')
     found: list[tuple[str, Any]] = []
     for module in (
-        test_checks_mode_connectivity,
-        test_checks_landscape_geometry,
-        test_checks_lottery_tickets,
+        test_mode_connectivity,
+        test_landscape_geometry,
+        test_lottery_tickets,
     ):
         found += [(entry[0], entry[1]) for entry in getattr(module, listed, [])]
         for attr, obj in vars(module).items():

@@ -3,7 +3,7 @@
 For every graded function: typical wrong implementations fail at least one part with a
 message that names the problem, and correct implementations written differently from the
 reference pass every part. (That the reference passes and the stub fails every part is
-tested for all functions in test_checks_registry.py.)
+tested for all functions in tests/course/checks/test_registry.py.)
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from landscapes_checks import landscape_geometry as checks
 from autograder.checks import Build, Case, cases, lookup, parts
 from autograder.checks.call import materialize, run_case
 from solutions import landscape_geometry as ref
-from tests.checks_support import assert_fails, assert_passes_all
+from tests.course.checks.support import assert_fails, assert_passes_all
 
 # ---------------------------------------------------------------------------------------------
 # helpers for the implementations below

@@ -44,8 +44,8 @@ from tests.spec_support import write_spec
 
 slow = pytest.mark.slow
 
-FIXTURES = Path(__file__).parent / "fixtures" / "pipeline"
-REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pipeline"
+REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "landscapes"
 NOTEBOOK = "01_tiny"
 

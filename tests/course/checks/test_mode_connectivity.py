@@ -3,7 +3,7 @@
 For every graded function: typical wrong implementations fail at least one part with a
 message that names the problem, and correct implementations written differently from the
 reference pass every part. (That the reference passes and the stub fails every part is
-tested for all functions in test_checks_registry.py.)
+tested for all functions in tests/course/checks/test_registry.py.)
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from autograder.checks import cases, check_function, judge, parts
 from autograder.checks.call import run_case
 from autograder.checks.types import Case
 from solutions import mode_connectivity as ref
-from tests.checks_support import assert_fails, assert_passes_all
+from tests.course.checks.support import assert_fails, assert_passes_all
 
 # ---------------------------------------------------------------------------------------------
 # helpers
