@@ -1,9 +1,10 @@
 """The wire between the sandboxed call stage and the trusted verdicts (autograder.sandbox.wire).
 
 Round trips are property-tested with hypothesis; lying objects must come back as untrusted
-markers (or plain values) that the existing verdicts reject by exact type; every registered
-case must cross unchanged; the reference solutions must still pass every part when their
-outcomes go through the wire, and wrong ones must get the very message they get in-process.
+markers (or plain values) that the existing verdicts reject by exact type; oversized,
+self-referencing and malformed input is bounded or refused; nothing is ever unpickled.
+(That the course's cases, reference solutions and student-style implementations grade the
+same through the wire as in-process is tested in tests/course/checks/test_through_the_wire.py.)
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import solutions
 from autograder.checks import registry
 from autograder.checks.call import run_case
 from autograder.checks.types import Build, Case, Outcome
@@ -187,19 +187,6 @@ def test_views_strides_and_devices_are_normalised() -> None:
     for t in (base.t(), base[:, ::2], base[1], torch.tensor(2.5)):
         back = roundtrip(t)
         assert torch.equal(back, t) and back.shape == t.shape and back.dtype == t.dtype
-
-
-def test_every_registered_case_crosses_unchanged() -> None:
-    """Stage 1's cases of every graded item and part are plain data: encode_case accepts
-    them and decode_case rebuilds them exactly (this is how they enter the sandbox)."""
-    count = 0
-    for name in registry.graded_functions():
-        for part in registry.parts(name):
-            for case in registry.cases(name, part):
-                back = decode_case(encode_case(case))
-                assert plain_equal(back, case), (name, part, case.label)
-                count += 1
-    assert count > 300
 
 
 def test_encode_case_refuses_what_cannot_cross() -> None:
@@ -493,169 +480,8 @@ def test_the_wire_never_pickles() -> None:
     assert not calls & {"eval", "exec", "__import__"}
 
 
-# ---- fidelity: the split stages grade exactly like check_function ---------------------------------
-
-
-def _through_the_wire(name: str, fn: Any) -> dict[str, str | None]:
-    checks = registry.lookup(name)
-    results: dict[str, str | None] = {}
-    for part in registry.parts(name):
-        results[part] = None
-        cases = registry.cases(name, part)
-        for i, case in enumerate(cases, start=1):
-            outcome = decode_outcome(encode_outcome(run_case(fn, case, timeout=checks.timeout)))
-            message = registry.judge(name, part, case, outcome)
-            if message:
-                head = registry.header(name, checks.parts[part], i, len(cases), case)
-                results[part] = f"{head}\n{message}"
-                break
-    return results
-
-
-REFERENCE_ITEMS = [
-    n
-    for n in registry.graded_functions()
-    if registry.lookup(n).kind == "function" and hasattr(solutions, n)
-]
-
-
-@pytest.mark.parametrize("name", REFERENCE_ITEMS)
-def test_reference_passes_every_part_through_the_wire(name: str) -> None:
-    """The reference solution's outcomes, sent through the wire, pass every verdict
-    (train_bezier_midpoint, the slowest, takes about 2 s)."""
-    failed = {p: m for p, m in _through_the_wire(name, getattr(solutions, name)).items() if m}
-    assert not failed, failed
-
-
-def _in_process(name: str, fn: Any) -> dict[str, str | None]:
-    results: dict[str, str | None] = {}
-    for part in registry.parts(name):
-        try:
-            registry.check_function(name, fn, part=part)
-            results[part] = None
-        except AssertionError as exc:
-            results[part] = str(exc)
-    return results
-
-
-def _mutating_mask(weights: torch.Tensor, fraction: float) -> torch.Tensor:
-    mask = solutions.magnitude_mask(weights, fraction)
-    weights.mul_(mask)  # prunes the input in place
-    return mask
-
-
-WRONG = {
-    "mask_overlap": lambda a, b: (  # validates like the reference, divides by |A| only
-        solutions.mask_overlap(a, b),
-        float((a & b).sum()) / max(1, int(a.sum())),
-    )[1],
-    "prune_count": lambda n, fraction: float(solutions.prune_count(n, fraction)),
-    "magnitude_mask": _mutating_mask,
-    "imp_sparsity": lambda fraction, rounds: min(1.0, fraction * rounds),  # not compounded
-    "bernstein_weights": lambda degree, alpha: [
-        float(v) for v in solutions.bernstein_weights(degree, alpha)
-    ],
-}
-
-
-@pytest.mark.parametrize("name", sorted(WRONG))
-def test_wrong_results_get_the_same_feedback_through_the_wire(name: str) -> None:
-    """A wrong implementation gets, part by part, exactly the message check_function gives
-    in-process: the wire loses nothing the verdicts look at."""
-    fn = WRONG[name]
-    assert _through_the_wire(name, fn) == _in_process(name, fn)
-    assert any(_in_process(name, fn).values())
-
-
 def test_outcome_fields_are_all_on_the_wire() -> None:
     """A new Outcome field must be added to the wire too (this fails until it is)."""
     names = {f.name for f in dataclasses.fields(Outcome)}
     tree = wire.to_wire(Outcome(status="returned"))
     assert set(tree["outcome"]) == names
-
-
-def _implementations(assertion: str, listed: str) -> list[tuple[str, Any]]:
-    """(name, fn) of the implementations in the test_checks_* modules: the module-level list
-    `listed` (entries start with name, fn), and the `fn` parameters of the tests that call
-    `assertion`("name", fn, ...)."""
-    import re
-
-    from tests import (
-        test_checks_landscape_geometry,
-        test_checks_lottery_tickets,
-        test_checks_mode_connectivity,
-    )
-
-    call = re.compile(rf'{assertion}\("(\w+)", fn\b')
-    found: list[tuple[str, Any]] = []
-    for module in (
-        test_checks_mode_connectivity,
-        test_checks_landscape_geometry,
-        test_checks_lottery_tickets,
-    ):
-        found += [(entry[0], entry[1]) for entry in getattr(module, listed, [])]
-        for attr, obj in vars(module).items():
-            if not attr.startswith("test_") or not callable(obj):
-                continue
-            match = call.search(inspect.getsource(obj))
-            if not match:
-                continue
-            for mark in getattr(obj, "pytestmark", []):
-                if mark.name != "parametrize":
-                    continue
-                names = mark.args[0]
-                names = [n.strip() for n in (names.split(",") if isinstance(names, str) else names)]
-                if "fn" not in names:
-                    continue
-                index = names.index("fn")
-                for param in mark.args[1]:
-                    values = param.values if hasattr(param, "values") else param
-                    fn = values[index] if len(names) > 1 else values
-                    if len(names) == 1 and isinstance(fn, tuple | list):
-                        fn = fn[0]
-                    found.append((match.group(1), fn))
-    return found
-
-
-CORRECT_IMPLEMENTATIONS = _implementations("assert_passes_all", "CORRECT")
-
-
-def test_the_correct_implementations_were_found() -> None:
-    names = {name for name, _ in CORRECT_IMPLEMENTATIONS}
-    assert len(CORRECT_IMPLEMENTATIONS) >= 100 and len(names) >= 30, len(CORRECT_IMPLEMENTATIONS)
-
-
-@pytest.mark.parametrize(
-    ("name", "fn"),
-    CORRECT_IMPLEMENTATIONS,
-    ids=[f"{name}-{getattr(fn, '__name__', 'fn')}" for name, fn in CORRECT_IMPLEMENTATIONS],
-)
-def test_correct_implementations_pass_through_the_wire(name: str, fn: Any) -> None:
-    """What the sandbox sends back of a correct, differently written implementation (numpy
-    scalars and strings, OrderedDicts, 0-d tensors, ...) passes every verdict, as in-process."""
-    failed = {p: m for p, m in _through_the_wire(name, fn).items() if m}
-    assert not failed, failed
-
-
-WRONG_IMPLEMENTATIONS = _implementations("assert_fails", "WRONG")
-
-
-def test_the_wrong_implementations_were_found() -> None:
-    assert len(WRONG_IMPLEMENTATIONS) >= 150, len(WRONG_IMPLEMENTATIONS)
-
-
-@pytest.mark.parametrize(
-    ("name", "fn"),
-    WRONG_IMPLEMENTATIONS,
-    ids=[f"{name}-{getattr(fn, '__name__', 'fn')}" for name, fn in WRONG_IMPLEMENTATIONS],
-)
-def test_wrong_implementations_fail_the_same_parts_through_the_wire(name: str, fn: Any) -> None:
-    """A typical mistake fails exactly the same parts through the sandbox wire as in process:
-    nothing a verdict needs to see a mistake is lost on the way. Both runs start from the
-    same global random state: some mistakes draw from it (e.g. top_eigenvalue's start vector
-    from torch's global generator), and which parts they fail depends on what they draw."""
-    torch.manual_seed(0)
-    through = {p for p, m in _through_the_wire(name, fn).items() if m}
-    torch.manual_seed(0)
-    in_process = {p for p, m in _in_process(name, fn).items() if m}
-    assert through == in_process and through, (through, in_process)

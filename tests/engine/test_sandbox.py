@@ -35,7 +35,7 @@ from autograder.sandbox.isolation import (
     run_sandboxed,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SPEC = registry.spec_of()  # the course's assignment (tests/conftest.py)
 COURSE_CHECKS = SPEC.checks_package
 REPORT = probe_isolation()

@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 from nbformat import NotebookNode
 
-from tests import nbgrader_support as nbs
+from tests.course import nbgrader_support as nbs
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 def _run(script: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -15,7 +15,7 @@ import pytest
 from autograder.checks import cases, check_answer, check_function, checks_of, judge, lookup, parts
 from autograder.checks.call import run_case, value_call
 from solutions import quiz
-from tests.checks_support import part_results
+from tests.course.checks.support import part_results
 
 LETTER_ITEMS = list(quiz.QUIZ_ANSWERS)
 VALUE_ITEMS = [*LETTER_ITEMS, "key_terms"]

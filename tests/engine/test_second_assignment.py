@@ -24,9 +24,11 @@ from autograder.pipeline.records import load_records
 from autograder.spec import SPEC_FILE, load_spec, to_toml
 from tests.spec_support import write_spec
 
-REPO = Path(__file__).resolve().parents[1]
-TINY = Path(__file__).resolve().parent / "fixtures" / "tiny" / "source" / "tiny"
-LANDSCAPES_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "cli" / "source" / "landscapes"
+REPO = Path(__file__).resolve().parents[2]
+TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny" / "source" / "tiny"
+LANDSCAPES_FIXTURE = (
+    Path(__file__).resolve().parents[1] / "fixtures" / "cli" / "source" / "landscapes"
+)
 pytestmark = pytest.mark.slow
 
 

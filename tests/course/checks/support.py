@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import pytest
+
 from autograder.checks import check_function, parts
 
 
@@ -49,3 +51,10 @@ def assert_fails(
         + "\n".join(f"--- {p}\n{m}" for p, m in failed.items())
     )
     return results
+
+
+def fails_part(name: str, fn: Callable[..., Any], part: str, match: str) -> None:
+    """`fn` fails `part` of `name` with a message matching `match` (only that part runs)."""
+    with pytest.raises(AssertionError) as info:
+        check_function(name, fn, part=part)
+    assert re.search(match, str(info.value), re.I | re.S), str(info.value)

@@ -27,7 +27,7 @@ from torch.func import functional_call, grad, jvp, vmap
 
 matplotlib.use("Agg")  # headless: switch pyplot to the non-interactive backend
 
-MODULE_PATH = Path(__file__).resolve().parents[1] / "source" / "landscapes" / "landscape_lab.py"
+MODULE_PATH = Path(__file__).resolve().parents[2] / "source" / "landscapes" / "landscape_lab.py"
 
 FLOAT32_RTOL = 1e-5
 """Relative tolerance for float32 results recomputed along another code path."""

@@ -24,8 +24,8 @@ from autograder.pipeline.course import open_course, run_nbgrader
 from autograder.pipeline.records import ItemRecord, NotebookRecord, SubmissionRecord
 from tests.spec_support import write_spec
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURE_SOURCE = Path(__file__).resolve().parent / "fixtures" / "cli" / "source" / "landscapes"
+REPO = Path(__file__).resolve().parents[2]
+FIXTURE_SOURCE = Path(__file__).resolve().parents[1] / "fixtures" / "cli" / "source" / "landscapes"
 ASSIGNMENT = "landscapes"
 NOTEBOOKS = ("01_paths.ipynb", "02_counts.ipynb")
 VERBS = (

@@ -18,7 +18,7 @@ from autograder.content.parse import code_lines, markdown_lines, parse_content, 
 from autograder.errors import SpecError
 from autograder.spec import load_spec
 
-TINY = Path(__file__).resolve().parent / "fixtures" / "tiny" / "source" / "tiny"
+TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny" / "source" / "tiny"
 
 
 def parse(text: str):

@@ -27,16 +27,15 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.checks import registry
+from tests.spec_support import write_spec
 
-from .spec_support import write_spec
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 COURSE_SPEC = registry.spec_of()
 ASSIGNMENT = "landscapes"
 CONFIG_FILE = REPO_ROOT / "nbgrader_config.py"
 SOURCE_DIR = REPO_ROOT / "source" / ASSIGNMENT
 RELEASE_DIR = REPO_ROOT / "assignments" / ASSIGNMENT
-FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures" / "notebooks"
+FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "notebooks"
 
 #: Files that never belong to a course copy or a release (build and editor debris; the
 #: editable install leaves `*.egg-info` beside landscape_lab.py).

@@ -1,7 +1,7 @@
 """The attack corpus: submissions that try to cheat the sandboxed grader (issue 5).
 
 Every attack is a small submission named ``cheat_*`` to the tiny fixture course of
-tests/test_pipeline_grade.py (``barrier_height`` and ``prune_count``, two hidden parts each),
+tests/engine/tiny_course.py (``barrier_height`` and ``prune_count``, two hidden parts each),
 with its visible tests worth 0 points as in the real notebooks (they run in the student's
 kernel). All of them are graded together in ONE run of `autograder grade` with the sandbox
 on (the default). Each attack targets one function and solves the other honestly: it must
@@ -27,9 +27,9 @@ import pytest
 
 from autograder.pipeline import grade as grade_mod
 from autograder.pipeline.limits import MIB, Limits
+from autograder.pipeline.normalize import grade_id_of
 from autograder.pipeline.sandboxed import sandbox_available
-from tests.spec_support import write_spec
-from tests.test_pipeline_grade import (
+from tests.engine.tiny_course import (
     ASSIGNMENT,
     FIXTURES,
     NOTEBOOK,
@@ -38,10 +38,10 @@ from tests.test_pipeline_grade import (
     _nbgrader,
     cell_index,
     filled,
-    grade_id_of,
     solution_sources,
     submit,
 )
+from tests.spec_support import write_spec
 
 pytestmark = [
     pytest.mark.slow,

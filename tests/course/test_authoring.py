@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = {
     "01": "01_mode_connectivity.ipynb",
     "02": "02_landscape_geometry.ipynb",

@@ -1,0 +1,1 @@
+"""Tests of the course's hidden checks (source/landscapes/checks, imported as landscapes_checks)."""

@@ -1,0 +1,1 @@
+"""Tests of the reference solutions (solutions/): oracles and properties."""
