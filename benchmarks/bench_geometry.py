@@ -19,17 +19,17 @@ model and data (torch's CPU allocations count, unlike with tracemalloc). It is a
 page-granular high-water mark: 0 means "fits in memory that was already resident".
 ``faults``: minor page faults per timed call (``ru_minflt``).
 
-Usage: ``python benchmarks/bench_geometry.py [--repeats 5] [--threads N] [--tune-malloc]``.
+Usage: ``python benchmarks/bench_geometry.py [--repeats 5] [--threads N] [--malloc-defaults]``.
 
 The batched methods allocate tensors of a few MiB per chunk (e.g. 16 x 1024 x 32 activations
 for ``loss_surface``). With glibc's default dynamic malloc thresholds these are often handed
 back to the kernel on ``free`` and faulted in again on the next ``malloc``: up to 10^5 page
 faults per 41 x 41 surface and run-to-run swings of up to 3x (the ``faults`` column shows
-it). The reference therefore raises glibc's thresholds itself before its first batched run
-(``solutions.landscape_geometry._keep_freed_memory``). ``--tune-malloc`` runs every case,
-baselines included, with ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` raised
-from the start, to show the baselines do not gain from it; the header says which allocator
-setting was used.
+it). Every case subprocess, baselines included (they do not gain from it), therefore raises
+glibc's thresholds once at start-up (`keep_freed_memory`), as jemalloc or tcmalloc would
+behave anyway; the reference solutions themselves leave the process's allocator alone.
+``--malloc-defaults`` skips that in every case, to show the effect; the header says which
+allocator setting was used.
 
 On small VMs whose virtual CPUs are shared, OpenMP's default spin-waiting can make torch's
 2-thread parallel regions stall for seconds; compare ``--threads 1`` or run with
@@ -39,6 +39,7 @@ On small VMs whose virtual CPUs are shared, OpenMP's default spin-waiting can ma
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import resource
@@ -50,8 +51,6 @@ from collections.abc import Callable
 
 import torch
 
-from solutions.landscape_geometry import MALLOC_MMAP_THRESHOLD, MALLOC_TRIM_THRESHOLD
-
 NUM_PROBES = 100
 POWER_ITERS = 100
 GRID_POINTS = 41
@@ -60,12 +59,11 @@ SEED = 0
 #: hutchinson and top-eigenvalue results of a method and its baseline must agree this closely.
 AGREEMENT_RTOL = 1e-4
 
-#: Environment of every case under --tune-malloc: the thresholds the reference sets for
-#: itself (memory freed by torch stays in the process), from the start and for every case.
-MALLOC_TUNING = {
-    "MALLOC_MMAP_THRESHOLD_": str(MALLOC_MMAP_THRESHOLD),
-    "MALLOC_TRIM_THRESHOLD_": str(MALLOC_TRIM_THRESHOLD),
-}
+#: glibc mallopt parameters (malloc.h) and the values `keep_freed_memory` sets: blocks up
+#: to 64 MiB come from the heap, and up to 256 MiB of freed heap stays in the process.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+MALLOC_MMAP_THRESHOLD, MALLOC_TRIM_THRESHOLD = 64 << 20, 256 << 20
+_ALLOCATOR_TUNED = False
 
 #: (case, baseline case or None, description)
 CASES = [
@@ -76,6 +74,33 @@ CASES = [
     ("surface_loop", None, f"Python double loop, {GRID_POINTS}x{GRID_POINTS} grid"),
     ("loss_surface", "surface_loop", f"loss_surface, {GRID_POINTS}x{GRID_POINTS} grid"),
 ]
+
+
+def keep_freed_memory() -> bool:
+    """Stop glibc from returning the batched evaluations' activations to the kernel.
+
+    Each chunk of a batched evaluation allocates activations of a few MiB and frees them
+    again. glibc's dynamic thresholds often hand such blocks back to the kernel (munmap, or
+    trimming the heap top), and the next chunk faults every page in again: 10^4-10^5 minor
+    page faults per 41x41 surface on the notebook-02 model, which made loss_surface 1.4x
+    instead of ~3x the speed of a plain loop in some runs. Raising the thresholds once per
+    process (what jemalloc or tcmalloc would do anyway) keeps freed memory for reuse.
+
+    Idempotent: only the first call of a process does anything. Returns whether the
+    thresholds are raised; False where the C library has no mallopt (macOS, musl, Windows).
+    """
+    global _ALLOCATOR_TUNED
+    if _ALLOCATOR_TUNED or not sys.platform.startswith("linux"):
+        return _ALLOCATOR_TUNED
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    mallopt(_M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD)
+    mallopt(_M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD)
+    _ALLOCATOR_TUNED = True
+    return True
 
 
 def _setup() -> dict:
@@ -150,8 +175,9 @@ def _make_call(case: str, s: dict) -> Callable[[], object]:
     return calls[case]
 
 
-def _run_case(case: str, repeats: int) -> dict:
+def _run_case(case: str, repeats: int, *, tune_malloc: bool = True) -> dict:
     """Time one case in this process (called in a fresh subprocess) and return the record."""
+    malloc_tuned = keep_freed_memory() if tune_malloc else False
     call = _make_call(case, _setup())
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     call()  # warm-up
@@ -176,6 +202,7 @@ def _run_case(case: str, repeats: int) -> dict:
         "median_cpu_s": statistics.median(cpu_times),
         "peak_rss_delta_mib": (rss_after - rss_before) / 1024,  # Linux reports KiB
         "page_faults_per_call": faults / repeats,
+        "malloc_tuned": malloc_tuned,
         **summary,
     }
 
@@ -195,10 +222,11 @@ def main(argv: list[str] | None = None) -> int:
         help="torch intra-op threads in each case (default: torch's default)",
     )
     parser.add_argument(
-        "--tune-malloc",
+        "--malloc-defaults",
         action="store_true",
-        help="run every case with glibc malloc thresholds raised (freed memory is reused "
-        "instead of being returned to the kernel and faulted in again)",
+        help="keep glibc's default malloc thresholds in every case (by default each case "
+        "raises them at start-up, so that freed memory is reused instead of being returned "
+        "to the kernel and faulted in again)",
     )
     parser.add_argument("--json", action="store_true", help="print the raw records as JSON")
     parser.add_argument("--case", help=argparse.SUPPRESS)  # internal: run one case, print JSON
@@ -210,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.case:
         if args.threads is not None:
             torch.set_num_threads(args.threads)
-        print(json.dumps(_run_case(args.case, args.repeats)))
+        record = _run_case(args.case, args.repeats, tune_malloc=not args.malloc_defaults)
+        print(json.dumps(record))
         return 0
 
     records: dict[str, dict] = {}
@@ -218,13 +247,9 @@ def main(argv: list[str] | None = None) -> int:
         command = [sys.executable, __file__, "--case", case, "--repeats", str(args.repeats)]
         if args.threads is not None:
             command += ["--threads", str(args.threads)]
-        proc = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            check=True,
-            env={**os.environ, **MALLOC_TUNING} if args.tune_malloc else None,
-        )
+        if args.malloc_defaults:
+            command.append("--malloc-defaults")
+        proc = subprocess.run(command, capture_output=True, text=True, check=True)
         records[case] = json.loads(proc.stdout.strip().splitlines()[-1])
     agreement = {
         case: _agree(records[case], records[baseline])
@@ -237,7 +262,12 @@ def main(argv: list[str] | None = None) -> int:
 
     threads = args.threads if args.threads is not None else torch.get_num_threads()
     wait_policy = os.environ.get("OMP_WAIT_POLICY", "unset")
-    malloc = "tuned" if args.tune_malloc else "glibc defaults"
+    if args.malloc_defaults:
+        malloc = "glibc defaults"
+    elif all(rec["malloc_tuned"] for rec in records.values()):
+        malloc = "thresholds raised in every case"
+    else:
+        malloc = "glibc defaults (no mallopt here)"
     print(
         f"torch {torch.__version__}, {threads} threads, OMP_WAIT_POLICY={wait_policy}, "
         f"malloc: {malloc}, median of {args.repeats} runs; memory = peak RSS increase in a "

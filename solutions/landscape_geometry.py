@@ -13,26 +13,28 @@ clone.
 Batched evaluation: `hutchinson_trace` pushes chunks of probes through one batched
 double-backward pass (`torch.autograd.grad(..., is_grads_batched=True)`), and `loss_surface` and
 `perturbed_loss_increase` evaluate chunks of parameter vectors with `torch.func.vmap(loss_fn)`.
-Before the first batched run of a process they raise glibc's malloc thresholds
-(`_keep_freed_memory`), so that the chunks' activations are reused instead of being faulted in
-again for every chunk.
 If the batched path fails for a given `loss_fn` (an operation without a batching rule, a
 data-dependent branch, randomness), they fall back to a plain loop, which gives the same values
-up to floating-point rounding.
+up to floating-point rounding. (benchmarks/bench_geometry.py measures both against plain loops;
+it also raises glibc's malloc thresholds, which keeps the chunks' activations from being
+faulted in again for every chunk.)
+
+Every graded function here is also the model answer of its answer cell in
+``source/landscapes/02_landscape_geometry.ipynb``: the notebook builder splices its source
+(signature and docstring, which match the notebook's, then the body) into that cell after the
+cell's preamble (its imports and constants). So a function body uses only builtins, the names
+of its cell's preamble, graded functions of earlier cells, and names it defines or imports
+itself. The module-level imports and constants below are those of the preambles.
 """
 
 from __future__ import annotations
 
-import ctypes
 import math
 import numbers
-import sys
-from collections.abc import Callable
+from collections.abc import Mapping
 
 import numpy as np
 import torch
-
-from solutions._common import Params, as_float_list, check_matching_params, check_params
 
 __all__ = [
     "classify_critical_point",
@@ -48,209 +50,20 @@ __all__ = [
     "top_eigenvalue",
 ]
 
-LossFn = Callable[[torch.Tensor], torch.Tensor]
+# The preamble of spectrum_trace's answer cell defines these three constants, with these values.
 
-#: Probes per batched double-backward pass in `hutchinson_trace` (bounds memory).
-HUTCHINSON_CHUNK = 8
-#: Parameter vectors per `vmap(loss_fn)` call in `loss_surface` / `perturbed_loss_increase`.
-EVAL_CHUNK = 16
-#: Added to a filter's direction norm in `filter_normalize` (Li et al. 2018).
-FILTER_NORM_EPS = 1e-10
-#: Default tolerance of `classify_critical_point`: |eigenvalue| <= tol counts as zero.
-CRITICAL_POINT_TOL = 1e-8
-#: Default number of power-iteration steps in `top_eigenvalue`.
-POWER_ITERS = 100
-#: Values of `decay` accepted by `spectrum_trace`.
-SPECTRUM_DECAYS = ("inverse", "exponential")
-#: Terms of 1/k summed per numpy block in `spectrum_trace` (bounds memory at dim = 10^7).
-SPECTRUM_BLOCK = 1 << 20
-#: e^-k underflows to 0.0 in float64 beyond this k, so later terms add nothing.
-EXP_UNDERFLOW_K = 746
-#: Largest dim whose harmonic number is summed term by term; beyond it the asymptotic
-#: expansion ln n + gamma + 1/(2n) - 1/(12n^2) + 1/(120n^4) is exact to float64 rounding.
+EULER_GAMMA = 0.5772156649015329
+"""The Euler-Mascheroni constant: sum_{k=1..n} 1/k - ln n tends to it."""
 HARMONIC_SUM_MAX = 10**7
-#: The Euler-Mascheroni constant.
-EULER_GAMMA = 0.57721566490153286060651209
+"""Up to this dim the terms 1/k are added up; beyond, the asymptotic expansion of the
+harmonic number is exact to float64 rounding."""
+BLOCK = 2**20
+"""Terms 1/k summed per numpy block (keeps memory small at dim = 10**7)."""
 
+# The preamble of filter_normalize's answer cell defines this one.
 
-#: glibc mallopt parameters (malloc.h) and the values `_keep_freed_memory` sets: blocks up
-#: to 64 MiB come from the heap, and up to 256 MiB of freed heap stays in the process.
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-MALLOC_MMAP_THRESHOLD, MALLOC_TRIM_THRESHOLD = 64 << 20, 256 << 20
-_ALLOCATOR_TUNED = False
-
-
-def _keep_freed_memory() -> None:
-    """Stop glibc from returning the batched evaluations' activations to the kernel.
-
-    Each chunk of a batched evaluation allocates activations of a few MiB and frees them
-    again. glibc's dynamic thresholds often hand such blocks back to the kernel (munmap, or
-    trimming the heap top), and the next chunk faults every page in again: 10^4-10^5 minor
-    page faults per 41x41 surface on the notebook-02 model, which made loss_surface 1.4x
-    instead of ~3x the speed of a plain loop in some runs. Raising the thresholds once per
-    process (what jemalloc or tcmalloc would do anyway) keeps freed memory for reuse. A
-    no-op where the C library has no mallopt (macOS, musl, Windows).
-    """
-    global _ALLOCATOR_TUNED
-    if _ALLOCATOR_TUNED or not sys.platform.startswith("linux"):
-        return
-    _ALLOCATOR_TUNED = True
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    mallopt(_M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD)
-    mallopt(_M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD)
-
-
-# --------------------------------------------------------------------------------------------
-# validation helpers
-# --------------------------------------------------------------------------------------------
-
-
-def _check_loss_fn(loss_fn: object) -> None:
-    if not callable(loss_fn):
-        raise ValueError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
-
-
-def _check_theta(theta: object) -> torch.Tensor:
-    if not isinstance(theta, torch.Tensor):
-        raise ValueError(f"theta must be a tensor, got {type(theta).__name__}")
-    if not theta.is_floating_point():
-        raise ValueError(f"theta must be a floating-point tensor, got dtype {theta.dtype}")
-    if theta.numel() == 0:
-        raise ValueError("theta must have at least one entry")
-    return theta
-
-
-def _check_rows(rows: object, theta: torch.Tensor, name: str) -> torch.Tensor:
-    """`rows` must be a 2-D tensor with one column per parameter and at least one row."""
-    if not isinstance(rows, torch.Tensor):
-        raise ValueError(f"{name} must be a 2-D tensor, got {type(rows).__name__}")
-    if rows.dim() != 2 or rows.shape[1] != theta.numel():
-        raise ValueError(
-            f"{name} must be 2-D with one column per parameter (shape (n, {theta.numel()})), "
-            f"got shape {tuple(rows.shape)}"
-        )
-    if rows.shape[0] == 0:
-        raise ValueError(f"{name} must have at least one row")
-    return rows.detach().to(theta.dtype)
-
-
-def _check_like_theta(vector: object, theta: torch.Tensor, name: str) -> torch.Tensor:
-    if not isinstance(vector, torch.Tensor):
-        raise ValueError(f"{name} must be a tensor, got {type(vector).__name__}")
-    if vector.shape != theta.shape:
-        raise ValueError(
-            f"{name} must have the shape of theta {tuple(theta.shape)}, got {tuple(vector.shape)}"
-        )
-    return vector.detach().to(theta.dtype)
-
-
-def _check_generator(generator: object) -> torch.Generator:
-    if not isinstance(generator, torch.Generator):
-        raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
-    return generator
-
-
-def _check_positive_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return int(value)
-
-
-# --------------------------------------------------------------------------------------------
-# autograd machinery
-# --------------------------------------------------------------------------------------------
-
-
-class _Hessian:
-    """The Hessian of `loss_fn` at `theta` as a linear operator.
-
-    Builds the gradient graph once (forward and first backward with `create_graph=True`) on a
-    detached clone of `theta`; every product is then one more backward pass through it.
-    """
-
-    def __init__(self, loss_fn: LossFn, theta: torch.Tensor) -> None:
-        self.x = theta.detach().clone().requires_grad_(True)
-        with torch.enable_grad():
-            loss = loss_fn(self.x)
-            if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
-                raise ValueError("loss_fn must return a tensor with a single element")
-            if loss.requires_grad:
-                (grad,) = torch.autograd.grad(
-                    loss.reshape(()), self.x, create_graph=True, allow_unused=True
-                )
-            else:  # the loss does not depend on theta at all
-                grad = None
-        # If the gradient has no graph it is constant in theta: the Hessian is zero.
-        self.grad = grad if grad is not None and grad.requires_grad else None
-
-    def matvec(self, v: torch.Tensor) -> torch.Tensor:
-        """H v for one vector `v` of theta's shape."""
-        if self.grad is None:
-            return torch.zeros_like(self.x).detach()
-        (hv,) = torch.autograd.grad(
-            self.grad, self.x, grad_outputs=v, retain_graph=True, allow_unused=True
-        )
-        return torch.zeros_like(self.x).detach() if hv is None else hv.detach()
-
-    def matmat(self, rows: torch.Tensor) -> torch.Tensor:
-        """H v for every row v of `rows` (shape (n, *theta.shape)), in one batched pass."""
-        if self.grad is None:
-            return torch.zeros_like(rows)
-        (hv,) = torch.autograd.grad(
-            self.grad,
-            self.x,
-            grad_outputs=rows,
-            retain_graph=True,
-            allow_unused=True,
-            is_grads_batched=True,
-        )
-        return torch.zeros_like(rows) if hv is None else hv.detach()
-
-
-def _loss_value(loss_fn: LossFn, theta: torch.Tensor) -> torch.Tensor:
-    """L(theta) as a detached 0-d tensor, on a clone so `loss_fn` cannot touch `theta`."""
-    with torch.no_grad():
-        loss = loss_fn(theta.detach().clone())
-    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
-        raise ValueError("loss_fn must return a tensor with a single element")
-    return loss.detach().reshape(())
-
-
-def _batched_losses(
-    loss_fn: LossFn, make_points: Callable[[int, int], torch.Tensor], num_points: int
-) -> torch.Tensor:
-    """L(p) for the `num_points` parameter vectors p that `make_points` builds, as a 1-D tensor.
-
-    `make_points(start, stop)` returns points start..stop-1 stacked along a new dim 0, so at
-    most `EVAL_CHUNK` of them exist at a time. Uses `torch.func.vmap(loss_fn)` and falls back
-    to a plain loop if `loss_fn` cannot be vmapped.
-    """
-    starts = range(0, num_points, EVAL_CHUNK)
-    if num_points > EVAL_CHUNK:
-        _keep_freed_memory()
-    with torch.no_grad():
-        try:
-            batched = torch.func.vmap(loss_fn)
-            values = []
-            for start in starts:
-                chunk = batched(make_points(start, min(start + EVAL_CHUNK, num_points)))
-                values.append(chunk.reshape(chunk.shape[0], -1))
-            stacked = torch.cat(values)
-            if stacked.shape == (num_points, 1):
-                return stacked.reshape(-1).detach()
-        except Exception:  # any vmap failure means: evaluate one point at a time
-            pass
-        values = []
-        for start in starts:
-            chunk = make_points(start, min(start + EVAL_CHUNK, num_points))
-            values.extend(_loss_value(loss_fn, p) for p in chunk)
-        return torch.stack(values)
+FILTER_NORM_EPS = 1e-10
+"""Added to each filter's direction norm, so that an all-zero filter does not divide by 0."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,254 +71,480 @@ def _batched_losses(
 # --------------------------------------------------------------------------------------------
 
 
-def hvp(loss_fn: LossFn, theta: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """Exact Hessian-vector product H(theta) · v by automatic differentiation.
+def hvp(loss_fn, theta: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Exact Hessian-vector product H(theta) v by automatic differentiation.
 
-    Args:
-        loss_fn: callable from a 1-D parameter tensor of length d to a 0-d loss tensor,
-            twice differentiable by torch.autograd.
-        theta: float tensor, shape (d,): the point where the Hessian is taken. It may or may
-            not require grad; it is neither modified nor is its `requires_grad` changed.
-        v: float tensor of theta's shape: the vector to multiply.
+    Inputs:
+    - loss_fn: callable taking a 1-D float tensor of length d (flat parameters) and
+      returning a 0-d loss tensor; twice differentiable by autograd. For a network,
+      lab.flat_loss_fn(model, X, y) builds one.
+    - theta: float tensor of shape (d,), the point where the Hessian is taken. It may or may
+      not require grad; its values and its requires_grad flag must not change.
+    - v: float tensor of shape (d,), the vector to multiply.
+
+    Convention: H(theta) is the d x d matrix of second derivatives of loss_fn at theta. The
+    product is exact (up to floating-point rounding): no finite differences.
 
     Returns:
-        A detached tensor of theta's shape and dtype, H(theta) v, computed by double
-        backward (no finite differences). A loss whose Hessian is zero (e.g. linear in theta)
-        gives zeros.
+    - a tensor of shape (d,) and theta's dtype, without autograd history: H(theta) v.
+      A loss whose Hessian is zero (e.g. linear in theta) gives zeros.
 
     Raises:
-        ValueError: if `loss_fn` is not callable, `theta` is not a floating-point tensor, or
-            `v` does not have theta's shape.
+    - ValueError (naming the argument) if loss_fn is not callable, theta is not a
+      floating-point tensor with at least one entry, v does not have theta's shape, or
+      loss_fn does not return a single number.
+
+    Hint: work on a fresh leaf x = theta.detach().clone().requires_grad_(True). Take the
+    gradient g with create_graph=True, then H v is the gradient of the number (g * v).sum().
+    If the loss or g carries no graph, the Hessian is zero. Use torch.enable_grad() so that
+    the function also works when called inside torch.no_grad().
+    Reference: Pearlmutter (1994), Fast exact multiplication by the Hessian.
     """
-    _check_loss_fn(loss_fn)
-    theta = _check_theta(theta)
-    v = _check_like_theta(v, theta, "v")
-    return _Hessian(loss_fn, theta).matvec(v)
+    if not callable(loss_fn):
+        raise ValueError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    if not isinstance(theta, torch.Tensor):
+        raise ValueError(f"theta must be a tensor, got {type(theta).__name__}")
+    if not theta.is_floating_point():
+        raise ValueError(f"theta must be a floating-point tensor, got dtype {theta.dtype}")
+    if theta.numel() == 0:
+        raise ValueError("theta must have at least one entry")
+    if not isinstance(v, torch.Tensor):
+        raise ValueError(f"v must be a tensor, got {type(v).__name__}")
+    if v.shape != theta.shape:
+        raise ValueError(
+            f"v must have the shape of theta {tuple(theta.shape)}, got {tuple(v.shape)}"
+        )
+    v = v.detach().to(theta.dtype)
+    zeros = torch.zeros_like(theta.detach())
+
+    # A fresh leaf tensor: theta itself (values and requires_grad flag) is never touched.
+    x = theta.detach().clone().requires_grad_(True)
+    with torch.enable_grad():  # also when called inside torch.no_grad()
+        loss = loss_fn(x)
+        if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+            raise ValueError("loss_fn must return a tensor with a single element")
+        if not loss.requires_grad:  # the loss does not depend on theta at all: H = 0
+            return zeros
+        # First backward pass, keeping its graph so that g(x) can be differentiated again.
+        (g,) = torch.autograd.grad(loss.reshape(()), x, create_graph=True, allow_unused=True)
+    if g is None or not g.requires_grad:  # the gradient is constant in theta: H = 0
+        return zeros
+    # Second backward pass (Pearlmutter's trick): the vector-Jacobian product of g with v,
+    # i.e. the gradient of g(x) . v, is H v.
+    (hv,) = torch.autograd.grad(g, x, grad_outputs=v, allow_unused=True)
+    return zeros if hv is None else hv.detach()
 
 
 def rademacher_probes(num_probes: int, dim: int, generator: torch.Generator) -> torch.Tensor:
-    """Rademacher probe vectors for Hutchinson's estimator.
+    """Random sign vectors for Hutchinson's trace estimator.
 
-    Args:
-        num_probes: int >= 1, the number of probes (rows).
-        dim: int >= 1, the number of parameters d (columns).
-        generator: a `torch.Generator`; the only source of randomness (same state, same
-            probes).
-
-    Returns:
-        Float tensor (default dtype) of shape (num_probes, dim) whose entries are exactly
-        +1.0 or -1.0, each with probability 1/2.
-
-    Raises:
-        ValueError: for num_probes < 1, dim < 1, non-integers, or a non-generator.
-    """
-    num_probes = _check_positive_int(num_probes, "num_probes")
-    dim = _check_positive_int(dim, "dim")
-    generator = _check_generator(generator)
-    bits = torch.randint(0, 2, (num_probes, dim), generator=generator)
-    return (bits * 2 - 1).to(torch.get_default_dtype())
-
-
-def hutchinson_trace(loss_fn: LossFn, theta: torch.Tensor, probes: torch.Tensor) -> float:
-    """Hutchinson's estimate of tr H(theta): the mean over probes v of vᵀ H(theta) v.
-
-    Args:
-        loss_fn: callable from a 1-D parameter tensor of length d to a 0-d loss tensor.
-        theta: float tensor, shape (d,): the point where the Hessian is taken (not modified).
-        probes: tensor of shape (num_probes, d), usually from `rademacher_probes`; each row
-            is one probe vector v.
+    Inputs:
+    - num_probes: int >= 1, the number of probe vectors (rows).
+    - dim: int >= 1, the number of parameters d (columns).
+    - generator: a torch.Generator, the ONLY source of randomness (the same generator
+      state gives the same probes; the global random state is not used).
 
     Returns:
-        Python float, (1/num_probes) Σ_v vᵀ H v, exact for the given probes (with all 2^d
-        sign vectors, or with the d standard basis vectors times sqrt(d), it is tr H).
+    - a float tensor (torch's default dtype, float32 unless changed) of shape
+      (num_probes, dim) whose entries are exactly +1.0 or -1.0, each with probability 1/2.
 
     Raises:
-        ValueError: if `probes` is not 2-D with one column per parameter or has no rows.
+    - ValueError (naming the argument) for num_probes < 1, dim < 1, a non-integer, or a
+      generator that is not a torch.Generator.
+
+    Hint: torch.randint(0, 2, shape, generator=generator) draws fair bits b in {0, 1};
+    2 * b - 1 maps them to {-1, +1}.
+    Reference: Hutchinson (1989).
     """
-    _check_loss_fn(loss_fn)
-    theta = _check_theta(theta)
-    probes = _check_rows(probes, theta, "probes")
-    rows = probes.reshape(probes.shape[0], *theta.shape)
-    hessian = _Hessian(loss_fn, theta)
-    if hessian.grad is None:
+    for name, value in (("num_probes", num_probes), ("dim", dim)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise ValueError(f"{name} must be an integer, got {value!r}")
+        if value < 1:
+            raise ValueError(f"{name} must be at least 1, got {value}")
+    if not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+    bits = torch.randint(0, 2, (int(num_probes), int(dim)), generator=generator)  # 0 or 1
+    return (bits * 2 - 1).to(torch.get_default_dtype())  # -1 or +1
+
+
+def hutchinson_trace(loss_fn, theta: torch.Tensor, probes: torch.Tensor) -> float:
+    """Hutchinson's estimate of the trace of the Hessian: the mean of v^T H v over probes.
+
+    Inputs:
+    - loss_fn: callable from a 1-D float tensor of length d to a 0-d loss tensor.
+    - theta: float tensor of shape (d,), the point where the Hessian is taken (not changed).
+    - probes: tensor of shape (m, d), m >= 1; each row is one probe vector v (usually from
+      rademacher_probes).
+
+    Convention: the estimate is (1/m) * sum over the rows v of v^T H(theta) v, computed
+    exactly for the probes given (no further randomness). With random probes whose entries
+    are independent, mean 0 and variance 1, its expectation is tr H(theta).
+
+    Returns:
+    - a Python float.
+
+    Raises:
+    - ValueError (naming probes) if probes is not a 2-D tensor with d columns and at least
+      one row (and the errors of hvp).
+
+    Hint: one hvp per probe, then a dot product. Reshape each row to theta's shape.
+    Reference: Hutchinson (1989), A stochastic estimator of the trace of the influence
+    matrix for Laplacian smoothing splines.
+    """
+    if not callable(loss_fn):
+        raise ValueError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    if not isinstance(theta, torch.Tensor):
+        raise ValueError(f"theta must be a tensor, got {type(theta).__name__}")
+    if not theta.is_floating_point():
+        raise ValueError(f"theta must be a floating-point tensor, got dtype {theta.dtype}")
+    if theta.numel() == 0:
+        raise ValueError("theta must have at least one entry")
+    if not isinstance(probes, torch.Tensor):
+        raise ValueError(f"probes must be a 2-D tensor, got {type(probes).__name__}")
+    if probes.dim() != 2 or probes.shape[1] != theta.numel():
+        raise ValueError(
+            f"probes must be 2-D with one column per parameter (shape (n, {theta.numel()})), "
+            f"got shape {tuple(probes.shape)}"
+        )
+    if probes.shape[0] == 0:
+        raise ValueError("probes must have at least one row")
+    rows = probes.detach().to(theta.dtype).reshape(probes.shape[0], *theta.shape)
+
+    # Forward and first backward pass ONCE (as in hvp), keeping the graph of the gradient g.
+    x = theta.detach().clone().requires_grad_(True)
+    with torch.enable_grad():
+        loss = loss_fn(x)
+        if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+            raise ValueError("loss_fn must return a tensor with a single element")
+        if not loss.requires_grad:  # the loss does not depend on theta: H = 0
+            return 0.0
+        (g,) = torch.autograd.grad(loss.reshape(()), x, create_graph=True, allow_unused=True)
+    if g is None or not g.requires_grad:  # the gradient is constant in theta: H = 0
         return 0.0
-    if rows.shape[0] > HUTCHINSON_CHUNK:
-        _keep_freed_memory()
+
+    # Then H v for a whole chunk of probes per backward pass: is_grads_batched=True runs the
+    # vector-Jacobian product of g with every row of `chunk` at once (vmap under the hood).
+    # Chunks of 8 probes bound the memory.
+    chunk_size = 8
     try:
-        quad = [
-            (chunk * hessian.matmat(chunk)).reshape(chunk.shape[0], -1).sum(dim=1)
-            for chunk in rows.split(HUTCHINSON_CHUNK)
-        ]
-    except Exception:  # no batching rule for some op: one probe at a time
-        hessian = _Hessian(loss_fn, theta)
-        quad = [(v * hessian.matvec(v)).sum().reshape(1) for v in rows]
-    return float(torch.cat(quad).to(torch.float64).mean())
+        quadratic_forms = []  # v^T H v, one per probe
+        for chunk in rows.split(chunk_size):
+            (hv,) = torch.autograd.grad(
+                g,
+                x,
+                grad_outputs=chunk,
+                retain_graph=True,  # the next chunk needs the graph again
+                allow_unused=True,
+                is_grads_batched=True,
+            )
+            hv = torch.zeros_like(chunk) if hv is None else hv.detach()
+            quadratic_forms.append((chunk * hv).reshape(chunk.shape[0], -1).sum(dim=1))
+    except Exception:
+        # Some operations have no batching rule (e.g. a custom autograd.Function whose
+        # backward branches on the data): then one hvp per probe gives the same values.
+        quadratic_forms = [(v * hvp(loss_fn, theta, v)).sum().reshape(1) for v in rows]
+    return float(torch.cat(quadratic_forms).to(torch.float64).mean())
 
 
 def expected_loss_increase(hessian_trace: float, sigma: float) -> float:
-    """Second-order expected loss increase under isotropic Gaussian parameter noise.
+    """Second-order prediction of the loss increase under isotropic Gaussian parameter noise.
 
-    E[L(theta + e)] - L(theta) ≈ sigma² / 2 · tr H for e ~ N(0, sigma² I) (worked example 2:
-    trace 500 and sigma 0.01 give 0.025).
+    E[L(theta + eps)] - L(theta)  ~  sigma**2 / 2 * tr H     for eps ~ N(0, sigma**2 I)
 
-    Args:
-        hessian_trace: real number, tr H (any sign: at a saddle it can be negative).
-        sigma: real number >= 0, the noise standard deviation.
+    Inputs:
+    - hessian_trace: real number, tr H at theta (Python, numpy or one-element torch
+      number). Any sign is accepted: at a saddle the trace can be negative.
+    - sigma: real number >= 0, the standard deviation of the noise on every parameter.
 
     Returns:
-        Python float sigma² / 2 · hessian_trace.
+    - a Python float (worked example 2: trace 500 and sigma 0.01 give 0.025, trace 80
+      gives 0.004).
 
     Raises:
-        ValueError: if sigma < 0, or either argument is not a real number or is NaN.
+    - ValueError (naming the argument) if sigma < 0, or either argument is not a real
+      number or is NaN.
+
+    Hint: float(x) converts Python, numpy and one-element torch numbers alike; reject
+    bool and str first (float("1") would happily succeed).
     """
-    trace = _as_real(hessian_trace, "hessian_trace")
-    sigma = _as_real(sigma, "sigma")
+    import numbers
+
+    import numpy as np
+    import torch
+
+    def as_real(value, name):
+        """A real number, or a one-element tensor or array, as a Python float (not NaN)."""
+        if isinstance(value, (torch.Tensor, np.ndarray)):
+            size = value.size if isinstance(value, np.ndarray) else value.numel()
+            if size != 1:
+                raise ValueError(f"{name} must be a single number, got shape {tuple(value.shape)}")
+            value = value.item()
+        # bool is a numbers.Real too, and str would convert: reject both.
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(f"{name} must be a real number, got {value!r}")
+        x = float(value)
+        if math.isnan(x):
+            raise ValueError(f"{name} must not be NaN")
+        return x
+
+    trace = as_real(hessian_trace, "hessian_trace")
+    sigma = as_real(sigma, "sigma")
     if sigma < 0:
         raise ValueError(f"sigma must be >= 0, got {sigma}")
     return sigma**2 / 2 * trace
 
 
-def _as_real(value: object, name: str) -> float:
-    """`value` (a real number, or a one-element tensor or array) as a Python float, not NaN."""
-    if isinstance(value, torch.Tensor | np.ndarray):
-        if value.size != 1 if isinstance(value, np.ndarray) else value.numel() != 1:
-            raise ValueError(f"{name} must be a single number, got shape {tuple(value.shape)}")
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number, got {value!r}")
-    x = float(value)
-    if math.isnan(x):
-        raise ValueError(f"{name} must not be NaN")
-    return x
+def perturbed_loss_increase(loss_fn, theta: torch.Tensor, noise: torch.Tensor) -> float:
+    """Measured loss increase under given perturbations: mean_e L(theta + e) - L(theta).
 
-
-def perturbed_loss_increase(loss_fn: LossFn, theta: torch.Tensor, noise: torch.Tensor) -> float:
-    """Monte-Carlo loss increase under given perturbations: mean_e L(theta + e) - L(theta).
-
-    Args:
-        loss_fn: callable from a 1-D parameter tensor of length d to a 0-d loss tensor.
-        theta: float tensor, shape (d,) (not modified).
-        noise: tensor of shape (n, d); each row is one perturbation e (e.g. sigma times a
-            standard Gaussian sample).
+    Inputs:
+    - loss_fn: callable from a 1-D float tensor of length d to a 0-d loss tensor.
+    - theta: float tensor of shape (d,) (not changed).
+    - noise: tensor of shape (n, d), n >= 1; each row is one perturbation e of all the
+      parameters (for instance sigma * torch.randn(n, d, generator=g)).
 
     Returns:
-        Python float, (1/n) Σ_e L(theta + e) - L(theta), computed without gradients.
+    - a Python float: (1/n) * sum over rows e of L(theta + e), minus L(theta). Computed
+      without gradients.
 
     Raises:
-        ValueError: if `noise` is not 2-D with one column per parameter or has no rows.
+    - ValueError (naming noise) if noise is not 2-D with d columns and at least one row.
+
+    Hint: loop over the rows inside torch.no_grad(); add the Python floats up.
+    Reference: the Monte-Carlo counterpart of expected_loss_increase (worked example 2).
     """
-    _check_loss_fn(loss_fn)
-    theta = _check_theta(theta)
-    noise = _check_rows(noise, theta, "noise")
-    base = _loss_value(loss_fn, theta)
-    base_theta = theta.detach()
-    rows = noise.reshape(-1, *theta.shape)
+    if not callable(loss_fn):
+        raise ValueError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    if not isinstance(theta, torch.Tensor):
+        raise ValueError(f"theta must be a tensor, got {type(theta).__name__}")
+    if not theta.is_floating_point():
+        raise ValueError(f"theta must be a floating-point tensor, got dtype {theta.dtype}")
+    if theta.numel() == 0:
+        raise ValueError("theta must have at least one entry")
+    if not isinstance(noise, torch.Tensor):
+        raise ValueError(f"noise must be a 2-D tensor, got {type(noise).__name__}")
+    if noise.dim() != 2 or noise.shape[1] != theta.numel():
+        raise ValueError(
+            f"noise must be 2-D with one column per parameter (shape (n, {theta.numel()})), "
+            f"got shape {tuple(noise.shape)}"
+        )
+    if noise.shape[0] == 0:
+        raise ValueError("noise must have at least one row")
 
-    def make_points(start: int, stop: int) -> torch.Tensor:
-        return base_theta + rows[start:stop]
+    def loss_at(point):
+        """L(point) as a 0-d tensor; loss_fn gets a copy, so it cannot change our tensors."""
+        loss = loss_fn(point.detach().clone())
+        if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+            raise ValueError("loss_fn must return a tensor with a single element")
+        return loss.detach().reshape(())
 
-    losses = _batched_losses(loss_fn, make_points, rows.shape[0])
-    return float(losses.to(torch.float64).mean()) - float(base)
+    base = theta.detach()
+    rows = noise.detach().to(theta.dtype).reshape(-1, *theta.shape)  # one perturbation each
+    n = rows.shape[0]
+    chunk_size = 16  # parameter vectors per batched call (bounds the memory)
+    with torch.no_grad():
+        loss_at_theta = loss_at(base)
+        # Fast path: torch.func.vmap(loss_fn) evaluates a whole chunk of points in one call.
+        try:
+            batched_loss_fn = torch.func.vmap(loss_fn)
+            chunks = []
+            for start in range(0, n, chunk_size):
+                values = batched_loss_fn(base + rows[start : start + chunk_size])
+                chunks.append(values.reshape(values.shape[0], -1))
+            losses = torch.cat(chunks)
+            losses = losses.reshape(-1) if losses.shape == (n, 1) else None
+        except Exception:
+            losses = None
+        if losses is None:
+            # Not every loss_fn can be vmapped (.item(), data-dependent branches,
+            # randomness, ...): then evaluate one point at a time.
+            losses = torch.stack([loss_at(base + e) for e in rows])
+    return float(losses.to(torch.float64).mean()) - float(loss_at_theta)
 
 
 def spectrum_trace(decay: str, dim: int) -> float:
-    """Trace of a model Hessian spectrum (practice problem 2), as a discrete sum from k = 1.
+    """Trace of a model Hessian spectrum of practice problem 2, as a discrete sum from k = 1.
 
-    Args:
-        decay: "inverse" for eigenvalues 1/k, or "exponential" for eigenvalues e^(-k).
-        dim: int >= 1, the number of eigenvalues (parameters). An integer-valued float such
-            as 1e7 is accepted.
+    Inputs:
+    - decay: "inverse" for the eigenvalues lambda_k = 1/k, or "exponential" for
+      lambda_k = e**(-k), k = 1, ..., dim.
+    - dim: integer >= 1, the number of eigenvalues (parameters). An integer-valued float
+      such as 1e7 is accepted.
 
     Returns:
-        Python float: Σ_{k=1..dim} 1/k (the harmonic number, ≈ ln dim + 0.5772) or
-        Σ_{k=1..dim} e^(-k) (→ 1/(e − 1) ≈ 0.582). Fast for dim = 10^7 (summed term by
-        term up to HARMONIC_SUM_MAX, by the asymptotic expansion of H_n beyond).
+    - a Python float: sum_{k=1..dim} 1/k (the harmonic number H_dim, about
+      ln(dim) + 0.5772) or sum_{k=1..dim} e**(-k) (which tends to 1/(e - 1) = 0.582, not 1).
+      Fast for dim = 10**7 (well under a second).
 
     Raises:
-        ValueError: for another decay, dim < 1, or a non-integer dim.
+    - ValueError (naming the argument) for another decay, dim < 1 or a non-integer dim.
+
+    Hint: the exponential sum is a geometric series, (1 - e**(-dim)) / (e - 1). For the
+    harmonic sum, add 1/k in numpy blocks (np.arange(..., dtype=np.float64)); for dims
+    beyond 10**7 use H_n = ln n + gamma + 1/(2n) - 1/(12 n**2) + 1/(120 n**4) - ...
     """
-    if decay not in SPECTRUM_DECAYS:
-        raise ValueError(f"decay must be one of {SPECTRUM_DECAYS}, got {decay!r}")
+    decays = ("inverse", "exponential")
+    if decay not in decays:
+        raise ValueError(f"decay must be one of {decays}, got {decay!r}")
     integral = isinstance(dim, numbers.Integral) or (
-        isinstance(dim, numbers.Real) and float(dim).is_integer()
+        isinstance(dim, numbers.Real) and float(dim).is_integer()  # 1e7 yes; inf, NaN no
     )
     if isinstance(dim, bool) or not integral:
         raise ValueError(f"dim must be an integer, got {dim!r}")
     n = int(dim)
     if n < 1:
         raise ValueError(f"dim must be at least 1, got {dim!r}")
+
     if decay == "exponential":
-        return math.fsum(math.exp(-k) for k in range(1, min(n, EXP_UNDERFLOW_K) + 1))
-    if n > HARMONIC_SUM_MAX:  # error below 1/(252 n^6): far under float64 rounding
+        # e^-k underflows to 0.0 in float64 beyond k = 745: later terms add nothing.
+        return math.fsum(math.exp(-k) for k in range(1, min(n, 746) + 1))
+
+    if n > HARMONIC_SUM_MAX:
+        # Euler-Maclaurin: the next term, 1/(252 n^6), is far below float64 rounding here.
         return math.log(n) + EULER_GAMMA + 1 / (2 * n) - 1 / (12 * n**2) + 1 / (120 * n**4)
     # numpy's sum is pairwise; fsum of the block sums keeps the total accurate to ~1e-16.
-    partials = []
-    for start in range(1, n + 1, SPECTRUM_BLOCK):
-        stop = min(start + SPECTRUM_BLOCK, n + 1)
-        partials.append(float(np.sum(1.0 / np.arange(start, stop, dtype=np.float64))))
-    return math.fsum(partials)
+    block_sums = []
+    for start in range(1, n + 1, BLOCK):
+        stop = min(start + BLOCK, n + 1)
+        block_sums.append(float(np.sum(1.0 / np.arange(start, stop, dtype=np.float64))))
+    return math.fsum(block_sums)
 
 
 def top_eigenvalue(
-    loss_fn: LossFn,
-    theta: torch.Tensor,
-    *,
-    num_iters: int = POWER_ITERS,
-    generator: torch.Generator,
+    loss_fn, theta: torch.Tensor, *, num_iters: int = 100, generator: torch.Generator
 ) -> float:
-    """Largest-magnitude Hessian eigenvalue by power iteration with Hessian-vector products.
+    """The Hessian eigenvalue of largest magnitude, by power iteration with hvp.
 
-    Starts from v = g / ‖g‖ with g = torch.randn(d, generator=generator, dtype=theta.dtype),
-    repeats v ← H v / ‖H v‖ `num_iters` times and returns the Rayleigh quotient vᵀ H v of the
-    final v.
+    Inputs:
+    - loss_fn: callable from a 1-D float tensor of length d to a 0-d loss tensor.
+    - theta: float tensor of shape (d,) (not changed).
+    - num_iters: int >= 1, the number of power-iteration steps (keyword only).
+    - generator: torch.Generator, the only source of randomness (keyword only).
 
-    Args:
-        loss_fn: callable from a 1-D parameter tensor of length d to a 0-d loss tensor.
-        theta: float tensor, shape (d,) (not modified).
-        num_iters: int >= 1, the number of power-iteration steps.
-        generator: a `torch.Generator`, the only source of randomness.
+    Convention: start from v = g / ||g|| with g = torch.randn(theta.shape,
+    generator=generator, dtype=theta.dtype); repeat num_iters times v <- H v / ||H v||;
+    return the Rayleigh quotient v^T H v of the final v.
 
     Returns:
-        Python float: the eigenvalue of largest magnitude (it can be negative); 0.0 if H v
-        vanishes exactly. Power iteration converges when that eigenvalue is well separated.
+    - a Python float: the eigenvalue of largest ABSOLUTE value, which can be negative.
+      0.0 if H v is exactly zero. (Power iteration converges when that eigenvalue is well
+      separated from the others: the error shrinks like |lambda_2 / lambda_1|**num_iters.)
 
     Raises:
-        ValueError: for num_iters < 1 or a non-generator.
+    - ValueError (naming the argument) for num_iters < 1 or a generator that is not a
+      torch.Generator (and the errors of hvp).
+
+    Hint: torch.linalg.vector_norm(v); return float((v * hvp(loss_fn, theta, v)).sum()).
+    Reference: power iteration (von Mises & Pollaczek-Geiringer, 1929); the largest Hessian
+    eigenvalue is the usual spectral measure of sharpness (discussed by Dinh et al., 2017).
     """
-    _check_loss_fn(loss_fn)
-    theta = _check_theta(theta)
-    num_iters = _check_positive_int(num_iters, "num_iters")
-    generator = _check_generator(generator)
-    hessian = _Hessian(loss_fn, theta)
+    if not callable(loss_fn):
+        raise ValueError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    if not isinstance(theta, torch.Tensor):
+        raise ValueError(f"theta must be a tensor, got {type(theta).__name__}")
+    if not theta.is_floating_point():
+        raise ValueError(f"theta must be a floating-point tensor, got dtype {theta.dtype}")
+    if theta.numel() == 0:
+        raise ValueError("theta must have at least one entry")
+    if isinstance(num_iters, bool) or not isinstance(num_iters, numbers.Integral):
+        raise ValueError(f"num_iters must be an integer, got {num_iters!r}")
+    if num_iters < 1:
+        raise ValueError(f"num_iters must be at least 1, got {num_iters}")
+    if not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+
+    # Forward and first backward pass once, as in hvp; then every H v is just one more
+    # backward pass through the gradient's graph (num_iters + 1 of them).
+    x = theta.detach().clone().requires_grad_(True)
+    with torch.enable_grad():
+        loss = loss_fn(x)
+        if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+            raise ValueError("loss_fn must return a tensor with a single element")
+        g = None
+        if loss.requires_grad:
+            (g,) = torch.autograd.grad(loss.reshape(()), x, create_graph=True, allow_unused=True)
+
+    def hessian_times(v):
+        if g is None or not g.requires_grad:  # the gradient is constant in theta: H = 0
+            return torch.zeros_like(v)
+        (hv,) = torch.autograd.grad(g, x, grad_outputs=v, retain_graph=True, allow_unused=True)
+        return torch.zeros_like(v) if hv is None else hv.detach()
+
     v = torch.randn(theta.shape, generator=generator, dtype=theta.dtype)
     v = v / torch.linalg.vector_norm(v)
-    for _ in range(num_iters):
-        hv = hessian.matvec(v)
+    for _ in range(int(num_iters)):
+        hv = hessian_times(v)
         norm = torch.linalg.vector_norm(hv)
-        if norm == 0:
+        if norm == 0:  # v lies in the null space of H
             return 0.0
         v = hv / norm
-    return float((v * hessian.matvec(v)).sum())
+    # The Rayleigh quotient keeps the sign: a negative eigenvalue stays negative.
+    return float((v * hessian_times(v)).sum())
 
 
-def classify_critical_point(eigenvalues: object, tol: float = CRITICAL_POINT_TOL) -> str:
-    """Classify a critical point from the eigenvalues of its Hessian.
+def classify_critical_point(eigenvalues, tol: float = 1e-8) -> str:
+    """Classify a critical point (gradient zero) by the eigenvalues of its Hessian.
 
-    Args:
-        eigenvalues: 1-D list, tuple, numpy array or tensor of real numbers.
-        tol: float >= 0; an eigenvalue with |lambda| <= tol counts as zero.
+    Inputs:
+    - eigenvalues: 1-D list, tuple, numpy array or tensor of real numbers, at least one.
+    - tol: float >= 0. An eigenvalue with |lambda| <= tol counts as zero.
+
+    Convention, in this order:
+    - "saddle"     if some eigenvalue > tol and some eigenvalue < -tol;
+    - "minimum"    else if every eigenvalue > tol;
+    - "maximum"    else if every eigenvalue < -tol;
+    - "degenerate" otherwise (some eigenvalues are zero within tol, the others share a
+      sign: the second-order test cannot decide).
 
     Returns:
-        "saddle" if some eigenvalue > tol and some < -tol; else "minimum" if all > tol;
-        else "maximum" if all < -tol; else "degenerate".
+    - one of the four strings.
 
     Raises:
-        ValueError: for no eigenvalues, NaN, or a negative or NaN tol.
+    - ValueError (naming the argument) for no eigenvalues, a NaN, a value that is not a
+      number, or a negative or NaN tol.
+
+    Hint: torch.as_tensor(eigenvalues, dtype=torch.float64) accepts all the input types.
+    Reference: the second-derivative test; in high dimensions most critical points of a
+    loss are saddles (Dauphin et al., 2014).
     """
-    values = as_float_list(eigenvalues, "eigenvalues", min_len=1)
-    tol = _as_real(tol, "tol")
+    import numbers
+    from collections.abc import Sequence
+
+    import numpy as np
+
+    # eigenvalues as Python floats, from a 1-D tensor or any sequence (at least one, no NaN).
+    if isinstance(eigenvalues, torch.Tensor):
+        if eigenvalues.dim() != 1:
+            raise ValueError(f"eigenvalues must be 1-D, got shape {tuple(eigenvalues.shape)}")
+        values = [float(v) for v in eigenvalues.detach().to(torch.float64).tolist()]
+    elif isinstance(eigenvalues, Sequence) or hasattr(eigenvalues, "__iter__"):
+        try:
+            values = [float(v) for v in eigenvalues]
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"eigenvalues must be a sequence of numbers: {exc}") from None
+    else:
+        raise ValueError(
+            f"eigenvalues must be a sequence of numbers, got {type(eigenvalues).__name__}"
+        )
+    if len(values) < 1:
+        raise ValueError(f"eigenvalues needs at least 1 values, got {len(values)}")
+    if any(math.isnan(v) for v in values):
+        raise ValueError("eigenvalues contains NaN")
+
+    # tol: a real number (or a one-element tensor or array), not NaN, >= 0.
+    if isinstance(tol, (torch.Tensor, np.ndarray)):
+        size = tol.size if isinstance(tol, np.ndarray) else tol.numel()
+        if size != 1:
+            raise ValueError(f"tol must be a single number, got shape {tuple(tol.shape)}")
+        tol = tol.item()
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real):
+        raise ValueError(f"tol must be a real number, got {tol!r}")
+    tol = float(tol)
+    if math.isnan(tol):
+        raise ValueError("tol must not be NaN")
     if tol < 0:
         raise ValueError(f"tol must be >= 0, got {tol}")
+
     has_positive = any(x > tol for x in values)
     has_negative = any(x < -tol for x in values)
     if has_positive and has_negative:
@@ -514,7 +553,7 @@ def classify_critical_point(eigenvalues: object, tol: float = CRITICAL_POINT_TOL
         return "minimum"
     if all(x < -tol for x in values):
         return "maximum"
-    return "degenerate"
+    return "degenerate"  # some eigenvalues are zero within tol: the test cannot decide
 
 
 # --------------------------------------------------------------------------------------------
@@ -522,8 +561,66 @@ def classify_critical_point(eigenvalues: object, tol: float = CRITICAL_POINT_TOL
 # --------------------------------------------------------------------------------------------
 
 
-def _rescale_factors(c: object, hidden: int) -> torch.Tensor:
-    """`c` as a float64 tensor of shape (hidden,), all entries > 0."""
+def rescale_hidden_units(
+    params: dict[str, torch.Tensor], layer_in: str, layer_out: str, c
+) -> dict[str, torch.Tensor]:
+    """Rescale the hidden units between two Linear layers without changing the function.
+
+    Inputs:
+    - params: Params of a network in which the Linear layer named layer_in is followed by
+      a ReLU and then by the Linear layer named layer_out (in lab.make_mlp's nn.Sequential:
+      "0" and "2", or "2" and "4"). params[layer_in + ".weight"] has shape (h, n_in),
+      params[layer_out + ".weight"] has shape (n_out, h); the biases are optional.
+    - layer_in, layer_out: the layer names (prefixes of the keys), e.g. "0" and "2".
+    - c: a positive number (one factor for all h hidden units) or a 1-D tensor of h
+      positive factors, one per hidden unit.
+
+    Convention: row i of layer_in's weight and entry i of its bias are multiplied by c_i,
+    column i of layer_out's weight is divided by c_i, layer_out's bias is unchanged.
+    Because relu(c z) = c relu(z) for c > 0, the network computes exactly the same function
+    (practice problem 4; Dinh et al. 2017).
+
+    Returns:
+    - new Params with the keys of params in the same order; every tensor is new and keeps
+      its dtype (other keys are copies). params is not changed.
+
+    Raises:
+    - ValueError (naming the argument) if any factor is <= 0, a layer's weight is missing
+      or not 2-D, or the shapes do not fit (h rows of the first weight, h columns of the
+      second, a bias of length h, h factors).
+
+    Hint: broadcast the factors: w_in * c[:, None] scales rows, w_out / c[None, :] scales
+    columns. Compute in float64 and cast back to each tensor's dtype.
+    """
+    if not isinstance(params, Mapping):
+        raise ValueError(f"params must be a dict of tensors, got {type(params).__name__}")
+    for key, value in params.items():
+        if not isinstance(value, torch.Tensor):
+            raise ValueError(f"params[{key!r}] must be a tensor, got {type(value).__name__}")
+    if not isinstance(layer_in, str) or not isinstance(layer_out, str):
+        raise ValueError("layer_in and layer_out must be strings (layer name prefixes)")
+    if layer_in == layer_out:
+        raise ValueError(f"layer_in and layer_out must differ, both are {layer_in!r}")
+    w_in_key, b_in_key, w_out_key = f"{layer_in}.weight", f"{layer_in}.bias", f"{layer_out}.weight"
+    for key, arg in ((w_in_key, "layer_in"), (w_out_key, "layer_out")):
+        if key not in params:
+            raise ValueError(f"params has no {key!r} (the weight of {arg}={key.split('.')[0]!r})")
+        if params[key].dim() != 2 or not params[key].is_floating_point():
+            raise ValueError(f"params[{key!r}] must be a 2-D float tensor")
+    w_in, w_out = params[w_in_key], params[w_out_key]
+    hidden = w_in.shape[0]  # one row of layer_in's weight per hidden unit
+    if w_out.shape[1] != hidden:
+        raise ValueError(
+            f"shapes do not fit: params[{w_in_key!r}] has {hidden} rows but "
+            f"params[{w_out_key!r}] has {w_out.shape[1]} columns"
+        )
+    if b_in_key in params and params[b_in_key].shape != (hidden,):
+        raise ValueError(
+            f"shapes do not fit: params[{b_in_key!r}] has shape "
+            f"{tuple(params[b_in_key].shape)}, expected ({hidden},)"
+        )
+
+    # c as one float64 factor per hidden unit, every factor > 0.
     if isinstance(c, bool):
         raise ValueError(f"c must be a positive number or a 1-D tensor, got {c!r}")
     try:
@@ -543,150 +640,200 @@ def _rescale_factors(c: object, hidden: int) -> torch.Tensor:
         )
     if torch.isnan(factors).any() or (factors <= 0).any():
         raise ValueError("c must be positive (every factor > 0)")
-    return factors
 
-
-def rescale_hidden_units(params: Params, layer_in: str, layer_out: str, c: object) -> Params:
-    """Rescale the hidden units between two consecutive linear layers (Dinh et al. 2017).
-
-    Multiplies row i of `f"{layer_in}.weight"` (and entry i of `f"{layer_in}.bias"`, if
-    present) by c_i and divides column i of `f"{layer_out}.weight"` by c_i;
-    `f"{layer_out}.bias"` is unchanged. With a ReLU between the layers (positively
-    homogeneous) the network computes the same function, yet its Hessian changes
-    (practice problem 4).
-
-    Args:
-        params: Params, e.g. of an `nn.Sequential` of Linear/ReLU layers; the weight of
-            `layer_in` has shape (h, n_in) and that of `layer_out` shape (n_out, h).
-        layer_in: name prefix of the first layer (e.g. "0").
-        layer_out: name prefix of the second layer (e.g. "2").
-        c: positive number or 0-d tensor (one factor for all hidden units), or a 1-D tensor of
-            h positive factors, one per hidden unit.
-
-    Returns:
-        New Params with the same keys in the same order, each tensor a new tensor of the
-        input's dtype; keys other than the three rescaled ones are copies.
-
-    Raises:
-        ValueError: if any c <= 0, a layer's weight is missing or not 2-D, or shapes do not
-            fit (h rows of the first weight vs h columns of the second, the bias, or c).
-    """
-    check_params(params, "params")
-    if not isinstance(layer_in, str) or not isinstance(layer_out, str):
-        raise ValueError("layer_in and layer_out must be strings (layer name prefixes)")
-    if layer_in == layer_out:
-        raise ValueError(f"layer_in and layer_out must differ, both are {layer_in!r}")
-    w_in_key, b_in_key, w_out_key = f"{layer_in}.weight", f"{layer_in}.bias", f"{layer_out}.weight"
-    for key, arg in ((w_in_key, "layer_in"), (w_out_key, "layer_out")):
-        if key not in params:
-            raise ValueError(f"params has no {key!r} (the weight of {arg}={key.split('.')[0]!r})")
-        if params[key].dim() != 2 or not params[key].is_floating_point():
-            raise ValueError(f"params[{key!r}] must be a 2-D float tensor")
-    w_in, w_out = params[w_in_key], params[w_out_key]
-    hidden = w_in.shape[0]
-    if w_out.shape[1] != hidden:
-        raise ValueError(
-            f"shapes do not fit: params[{w_in_key!r}] has {hidden} rows but "
-            f"params[{w_out_key!r}] has {w_out.shape[1]} columns"
-        )
-    if b_in_key in params and params[b_in_key].shape != (hidden,):
-        raise ValueError(
-            f"shapes do not fit: params[{b_in_key!r}] has shape "
-            f"{tuple(params[b_in_key].shape)}, expected ({hidden},)"
-        )
-    factors = _rescale_factors(c, hidden)
-    out: Params = {}
+    rescaled = {}
     with torch.no_grad():
         for key, value in params.items():
             value = value.detach()
-            if key == w_in_key:
+            if key == w_in_key:  # incoming weights of unit i: row i times c_i
                 scaled = value.to(torch.float64) * factors[:, None]
-            elif key == b_in_key:
+            elif key == b_in_key:  # its bias too, so that its pre-activation is c_i z_i
                 scaled = value.to(torch.float64) * factors
-            elif key == w_out_key:
+            elif key == w_out_key:  # outgoing weights of unit i: column i divided by c_i
                 scaled = value.to(torch.float64) / factors[None, :]
             else:
-                out[key] = value.clone()
+                rescaled[key] = value.clone()
                 continue
-            out[key] = scaled.to(value.dtype)
-    return out
+            rescaled[key] = scaled.to(value.dtype)
+    return rescaled
 
 
-def filter_normalize(direction: Params, theta: Params) -> Params:
-    """Filter-normalise a random direction (Li et al. 2018, "ignore biasbn").
+def filter_normalize(
+    direction: dict[str, torch.Tensor], theta: dict[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
+    """Filter-normalise a random direction in parameter space (Li et al. 2018).
 
-    For every tensor with dim >= 2 and every filter i (index along dim 0):
-    d_i ← d_i · ‖theta_i‖ / (‖d_i‖ + FILTER_NORM_EPS), Frobenius norms over the other dims,
-    so each filter of the direction has the norm of the matching filter of the weights.
-    Every tensor with dim <= 1 (biases, norm layers) becomes zeros.
+    Inputs:
+    - direction: Params, the raw direction (e.g. Gaussian), same keys and shapes as theta.
+    - theta: Params, the network's parameters (the point the plot is centred on).
 
-    Args:
-        direction: Params, the raw direction (e.g. Gaussian), same keys and shapes as theta.
-        theta: Params, the network's parameters.
+    Convention: for every tensor with dim >= 2 and every filter i (index i along dim 0: a
+    row of a Linear weight = the incoming weights of one unit, an output channel of a
+    convolution kernel):
+        d_i  <-  d_i * ||theta_i|| / (||d_i|| + FILTER_NORM_EPS)
+    with Frobenius norms over the remaining dims, so each filter of the direction gets the
+    norm of the matching filter of the weights. Every tensor with dim <= 1 (biases,
+    normalisation layers) becomes zeros ("ignore biasbn").
 
     Returns:
-        New Params with direction's keys and order, each tensor of direction's dtype.
+    - new Params with direction's keys in the same order and direction's dtypes. Neither
+      input is changed.
 
     Raises:
-        ValueError: if keys or shapes of `direction` and `theta` differ.
+    - ValueError (naming the arguments) if the keys or shapes of direction and theta
+      differ.
+
+    Hint: view a tensor as (n_filters, -1) with d.reshape(d.shape[0], -1); then
+    torch.linalg.vector_norm(..., dim=1) gives one norm per filter.
+    Reference: Li, Xu, Taylor, Studer & Goldstein (2018), Visualizing the Loss Landscape
+    of Neural Nets.
     """
-    check_matching_params(direction, theta, "direction", "theta")
-    out: Params = {}
+    # direction and theta: dicts of tensors with the same keys and, per key, the same shape.
+    for arg, params in (("direction", direction), ("theta", theta)):
+        if not isinstance(params, Mapping):
+            raise ValueError(f"{arg} must be a dict of tensors, got {type(params).__name__}")
+        for key, value in params.items():
+            if not isinstance(value, torch.Tensor):
+                raise ValueError(f"{arg}[{key!r}] must be a tensor, got {type(value).__name__}")
+    if set(direction) != set(theta):
+        only_direction = sorted(set(direction) - set(theta))
+        only_theta = sorted(set(theta) - set(direction))
+        raise ValueError(
+            f"direction and theta have different keys: only in direction: {only_direction}, "
+            f"only in theta: {only_theta}"
+        )
+    for key in direction:
+        if direction[key].shape != theta[key].shape:
+            raise ValueError(
+                f"direction[{key!r}] has shape {tuple(direction[key].shape)} but "
+                f"theta[{key!r}] has shape {tuple(theta[key].shape)}"
+            )
+
+    normalized = {}
     with torch.no_grad():
         for key, d in direction.items():
             d = d.detach()
-            if d.dim() <= 1:
-                out[key] = torch.zeros_like(d)
+            if d.dim() <= 1:  # biases and norm-layer parameters are not perturbed
+                normalized[key] = torch.zeros_like(d)
                 continue
             t = theta[key].detach().to(d.dtype)
-            d_norm = torch.linalg.vector_norm(d.reshape(d.shape[0], -1), dim=1)
+            d_norm = torch.linalg.vector_norm(d.reshape(d.shape[0], -1), dim=1)  # per filter
             t_norm = torch.linalg.vector_norm(t.reshape(t.shape[0], -1), dim=1)
             scale = t_norm / (d_norm + FILTER_NORM_EPS)
-            out[key] = d * scale.reshape(-1, *([1] * (d.dim() - 1)))
-    return out
+            # One factor per filter, broadcast over the filter's other dims.
+            normalized[key] = d * scale.reshape(-1, *([1] * (d.dim() - 1)))
+    return normalized
 
 
 def loss_surface(
-    loss_fn: LossFn,
-    theta: torch.Tensor,
-    d1: torch.Tensor,
-    d2: torch.Tensor,
-    alphas: object,
-    betas: object,
+    loss_fn, theta: torch.Tensor, d1: torch.Tensor, d2: torch.Tensor, alphas, betas
 ) -> torch.Tensor:
-    """The loss on a 2-D plane through theta: Z[i, j] = L(theta + alphas[i]·d1 + betas[j]·d2).
+    """The loss on a plane through theta: Z[i, j] = L(theta + alphas[i] d1 + betas[j] d2).
 
-    Args:
-        loss_fn: callable from a 1-D parameter tensor of length d to a 0-d loss tensor.
-        theta: float tensor, shape (d,): the centre of the plane (not modified).
-        d1, d2: tensors of shape (d,): the two directions (e.g. flattened filter-normalised
-            directions).
-        alphas: 1-D sequence or tensor of the coefficients of d1 (at least one).
-        betas: 1-D sequence or tensor of the coefficients of d2 (at least one).
+    Inputs:
+    - loss_fn: callable from a 1-D float tensor of length d to a 0-d loss tensor.
+    - theta: float tensor of shape (d,), the centre of the plane (not changed).
+    - d1, d2: tensors of shape (d,), the two directions (e.g. flattened filter-normalised
+      directions: lab.flatten_params(filter_normalize(...))).
+    - alphas: 1-D list, numpy array or tensor of A >= 1 coefficients of d1.
+    - betas: 1-D list, numpy array or tensor of B >= 1 coefficients of d2.
 
     Returns:
-        Tensor of shape (len(alphas), len(betas)) in the loss's dtype, computed without
-        gradients (it does not require grad).
+    - a tensor of shape (A, B) in the loss's dtype, without gradients: row i belongs to
+      alphas[i], column j to betas[j] (lab.plot_surface expects exactly this layout).
 
     Raises:
-        ValueError: if d1 or d2 do not have theta's shape, or alphas or betas are empty,
-            not 1-D, or contain NaN.
-    """
-    _check_loss_fn(loss_fn)
-    theta = _check_theta(theta)
-    d1 = _check_like_theta(d1, theta, "d1")
-    d2 = _check_like_theta(d2, theta, "d2")
-    a = torch.tensor(as_float_list(alphas, "alphas", min_len=1), dtype=theta.dtype)
-    b = torch.tensor(as_float_list(betas, "betas", min_len=1), dtype=theta.dtype)
-    base = theta.detach()
-    extra = [1] * theta.dim()
-    num_betas = len(b)
+    - ValueError (naming the argument) if d1 or d2 do not have theta's shape, or alphas or
+      betas are empty, not 1-D or contain NaN.
 
-    def make_points(start: int, stop: int) -> torch.Tensor:
+    Hint: a double loop over alphas and betas inside torch.no_grad() is fine here (625
+    small forward passes take a fraction of a second); torch.stack the rows.
+    Reference: the 2-D random-plane plots of Li et al. (2018); the 1-D version is
+    Goodfellow, Vinyals & Saxe (2015).
+    """
+    import math
+    from collections.abc import Sequence
+
+    if not callable(loss_fn):
+        raise ValueError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    if not isinstance(theta, torch.Tensor):
+        raise ValueError(f"theta must be a tensor, got {type(theta).__name__}")
+    if not theta.is_floating_point():
+        raise ValueError(f"theta must be a floating-point tensor, got dtype {theta.dtype}")
+    if theta.numel() == 0:
+        raise ValueError("theta must have at least one entry")
+    directions = []
+    for name, direction in (("d1", d1), ("d2", d2)):
+        if not isinstance(direction, torch.Tensor):
+            raise ValueError(f"{name} must be a tensor, got {type(direction).__name__}")
+        if direction.shape != theta.shape:
+            raise ValueError(
+                f"{name} must have the shape of theta {tuple(theta.shape)}, "
+                f"got {tuple(direction.shape)}"
+            )
+        directions.append(direction.detach().to(theta.dtype))
+    d1, d2 = directions
+
+    def as_floats(values, name):
+        """`values` (a 1-D tensor or a sequence of numbers) as Python floats: >= 1, no NaN."""
+        if isinstance(values, torch.Tensor):
+            if values.dim() != 1:
+                raise ValueError(f"{name} must be 1-D, got shape {tuple(values.shape)}")
+            out = [float(v) for v in values.detach().to(torch.float64).tolist()]
+        elif isinstance(values, Sequence) or hasattr(values, "__iter__"):
+            try:
+                out = [float(v) for v in values]
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{name} must be a sequence of numbers: {exc}") from None
+        else:
+            raise ValueError(f"{name} must be a sequence of numbers, got {type(values).__name__}")
+        if len(out) < 1:
+            raise ValueError(f"{name} needs at least 1 values, got {len(out)}")
+        if any(math.isnan(v) for v in out):
+            raise ValueError(f"{name} contains NaN")
+        return out
+
+    a = torch.tensor(as_floats(alphas, "alphas"), dtype=theta.dtype)
+    b = torch.tensor(as_floats(betas, "betas"), dtype=theta.dtype)
+    base = theta.detach()
+    num_points = len(a) * len(b)
+
+    def make_points(start, stop):
+        """Grid points start..stop-1 (row-major: alphas[i], betas[j]), stacked along dim 0."""
         flat = torch.arange(start, stop)
-        coef_a = a[flat // num_betas].reshape(-1, *extra)
-        coef_b = b[flat % num_betas].reshape(-1, *extra)
+        coef_a = a[flat // len(b)].reshape(-1, *([1] * theta.dim()))
+        coef_b = b[flat % len(b)].reshape(-1, *([1] * theta.dim()))
         return base + coef_a * d1 + coef_b * d2
 
-    losses = _batched_losses(loss_fn, make_points, len(a) * num_betas)
-    return losses.reshape(len(a), num_betas)
+    def loss_at(point):
+        """L(point) as a 0-d tensor; loss_fn gets a copy, so it cannot change our tensors."""
+        loss = loss_fn(point.detach().clone())
+        if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+            raise ValueError("loss_fn must return a tensor with a single element")
+        return loss.detach().reshape(())
+
+    chunk_size = 16  # points per batched call (bounds the memory)
+    starts = range(0, num_points, chunk_size)
+    with torch.no_grad():
+        # Fast path: torch.func.vmap(loss_fn) evaluates a whole chunk of points in one call.
+        try:
+            batched_loss_fn = torch.func.vmap(loss_fn)
+            chunks = []
+            for start in starts:
+                values = batched_loss_fn(make_points(start, min(start + chunk_size, num_points)))
+                chunks.append(values.reshape(values.shape[0], -1))
+            losses = torch.cat(chunks)
+            losses = losses.reshape(-1) if losses.shape == (num_points, 1) else None
+        except Exception:
+            losses = None
+        if losses is None:
+            # Not every loss_fn can be vmapped (.item(), data-dependent branches,
+            # randomness, ...): then evaluate one point at a time.
+            losses = torch.stack(
+                [
+                    loss_at(point)
+                    for start in starts
+                    for point in make_points(start, min(start + chunk_size, num_points))
+                ]
+            )
+    return losses.reshape(len(a), len(b))

@@ -10,12 +10,18 @@ Conventions (exercise-spec.md):
 - Losses are mean cross-entropy over the given data.
 - No function modifies its inputs (tensors, dicts, models); scalar results are Python floats;
   bad input raises ``ValueError`` with a message naming the argument.
+
+Every graded function here is also the model answer of its answer cell in
+``source/landscapes/01_mode_connectivity.ipynb``: the notebook builder splices its source
+(signature and docstring, which match the notebook's, then the body) into that cell after the
+cell's preamble (its imports and constants). So a function body uses only builtins, the names
+of its cell's preamble, graded functions of earlier cells, and names it defines or imports
+itself. The module-level imports and constants below are those of the preambles.
 """
 
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable, Mapping, Sequence
 
 import torch
@@ -23,7 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-from solutions._common import Params, as_float_list, check_fraction, check_matching_params
+from solutions._common import Params
 
 __all__ = [
     "average_params",
@@ -39,136 +45,14 @@ __all__ = [
     "train_bezier_midpoint",
 ]
 
+# The two constants are defined, with these values, in the preambles of the answer cells of
+# interpolated_barrier and average_params.
+
 ALPHA_ENDPOINT_TOL = 1e-6
-"""How far ``alphas[0]`` may be from 0 and ``alphas[-1]`` from 1 in `interpolated_barrier`."""
+"""How far alphas[0] may be from 0, and alphas[-1] from 1."""
 
 WEIGHT_SUM_TOL = 1e-6
-"""How far the weights of `average_params` may sum from 1."""
-
-
-# --------------------------------------------------------------------------------------------
-# Validation helpers (private)
-# --------------------------------------------------------------------------------------------
-
-
-def _as_real(value: object, name: str) -> float:
-    """Return ``value`` (a number, 0-d tensor or numpy scalar) as a finite Python float."""
-    if isinstance(value, torch.Tensor):
-        if value.numel() != 1:
-            raise ValueError(f"{name} must be a scalar, got a tensor of shape {tuple(value.shape)}")
-        value = value.item()
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number, got {type(value).__name__}") from None
-    if not math.isfinite(x):
-        raise ValueError(f"{name} must be a finite real number, got {x}")
-    return x
-
-
-def _as_not_nan(value: object, name: str) -> float:
-    """Return ``value`` as a Python float, rejecting NaN (infinities are allowed)."""
-    if isinstance(value, torch.Tensor):
-        if value.numel() != 1:
-            raise ValueError(f"{name} must be a scalar, got a tensor of shape {tuple(value.shape)}")
-        value = value.item()
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {type(value).__name__}") from None
-    if math.isnan(x):
-        raise ValueError(f"{name} must not be NaN")
-    return x
-
-
-def _as_int(value: object, name: str) -> int:
-    """Return ``value`` as a Python int; bools and non-integral numbers are rejected."""
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be an integer, got a bool")
-    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point():
-        return int(value.item())
-    try:
-        return operator.index(value)  # type: ignore[arg-type]
-    except TypeError:
-        raise ValueError(f"{name} must be an integer, got {value!r}") from None
-
-
-def _check_model(model: object, name: str = "model") -> nn.Module:
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"{name} must be a torch.nn.Module, got {type(model).__name__}")
-    return model
-
-
-def _check_model_params(model: nn.Module, params: object, name: str) -> None:
-    """Raise unless ``params`` names every parameter of ``model`` with the right shape.
-
-    Extra keys are allowed only if they name buffers of ``model`` (a full ``state_dict``).
-    """
-    if not isinstance(params, Mapping):
-        raise ValueError(f"{name} must be a dict of tensors, got {type(params).__name__}")
-    own = dict(model.named_parameters())
-    buffers = dict(model.named_buffers())
-    missing = [k for k in own if k not in params]
-    unknown = [k for k in params if k not in own and k not in buffers]
-    if missing or unknown:
-        raise ValueError(
-            f"{name} does not match the model's parameters: missing {missing}, unknown {unknown}"
-        )
-    for key, value in params.items():
-        if not isinstance(value, torch.Tensor):
-            raise ValueError(f"{name}[{key!r}] must be a tensor, got {type(value).__name__}")
-        expected = own[key] if key in own else buffers[key]
-        if value.shape != expected.shape:
-            raise ValueError(
-                f"{name}[{key!r}] has shape {tuple(value.shape)}, the model expects "
-                f"{tuple(expected.shape)}"
-            )
-
-
-def _check_params_list(params_list: object, name: str) -> list[Mapping[str, torch.Tensor]]:
-    """Return ``params_list`` as a non-empty list of dicts with the same keys and shapes."""
-    if isinstance(params_list, (Mapping, torch.Tensor, str)) or not isinstance(
-        params_list, Sequence
-    ):
-        raise ValueError(
-            f"{name} must be a list of parameter dicts, got {type(params_list).__name__}"
-        )
-    members = list(params_list)
-    if not members:
-        raise ValueError(f"{name} is empty: at least one parameter dict is needed")
-    for i, member in enumerate(members):
-        check_matching_params(members[0], member, f"{name}[0]", f"{name}[{i}]")
-    return members
-
-
-def _check_data(X: object, y: object | None = None) -> int:
-    """Validate ``X`` (and ``y`` if given); return the number of examples N."""
-    if not isinstance(X, torch.Tensor):
-        raise ValueError(f"X must be a tensor, got {type(X).__name__}")
-    if X.dim() < 1 or X.shape[0] < 1:
-        raise ValueError(f"X must hold at least one example, got shape {tuple(X.shape)}")
-    if y is not None:
-        if not isinstance(y, torch.Tensor):
-            raise ValueError(f"y must be a tensor, got {type(y).__name__}")
-        if y.dim() != 1:
-            raise ValueError(f"y must be 1-D (class indices), got shape {tuple(y.shape)}")
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} examples but y has {y.shape[0]} labels")
-    return int(X.shape[0])
-
-
-def _call_model(model: nn.Module, params: Mapping[str, torch.Tensor], X: torch.Tensor):
-    """Evaluate ``model`` on ``X`` with ``params`` without touching the model's own state.
-
-    Buffers (e.g. BatchNorm running statistics) are passed as clones so that a forward pass in
-    train mode cannot update the model's buffers or the caller's tensors in place.
-    """
-    buffer_names = {k for k, _ in model.named_buffers()}
-    state = {k: (v.clone() if k in buffer_names else v) for k, v in params.items()}
-    for k, b in model.named_buffers():
-        if k not in state:
-            state[k] = b.clone()
-    return functional_call(model, state, (X,))
+"""How far the weights of average_params may sum from 1."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -179,23 +63,62 @@ def _call_model(model: nn.Module, params: Mapping[str, torch.Tensor], X: torch.T
 def interpolate(theta_a: Params, theta_b: Params, alpha: float) -> Params:
     """Point on the straight line between two parameter dicts.
 
-    Args:
-        theta_a: Params (dict str -> tensor), the path's start (alpha = 0).
-        theta_b: Params with the same keys and shapes as ``theta_a``, the end (alpha = 1).
-        alpha: real number (float, 0-d tensor or numpy scalar); values outside [0, 1]
-            extrapolate beyond the endpoints.
+    theta(alpha) = (1 - alpha) * theta_a + alpha * theta_b, computed key by key.
+
+    Inputs:
+    - theta_a: Params (dict str -> Tensor), the start of the path (alpha = 0).
+    - theta_b: Params with the same keys as theta_a and, per key, a tensor of the same
+      shape: the end of the path (alpha = 1).
+    - alpha: real number (Python float, or a 0-d tensor). Any real value is allowed;
+      values outside [0, 1] extrapolate beyond the endpoints.
 
     Returns:
-        Params in ``theta_a``'s key order with, per key, the new tensor
-        ``(1 − alpha)·theta_a[k] + alpha·theta_b[k]`` (same shape; dtype of the inputs, which
-        follows torch's type promotion if the two dtypes differ). The inputs are not modified
-        and no output shares memory with them; gradients flow through if inputs require them.
+    - Params with theta_a's keys in theta_a's order; per key a NEW tensor of that key's
+      shape and dtype. theta_a and theta_b are not modified.
 
     Raises:
-        ValueError: if the keys or shapes differ or ``alpha`` is not a finite real number.
+    - ValueError (naming theta_a / theta_b) if the key sets differ or a shape differs.
+
+    Hint: check keys and shapes first, then one dict comprehension. Do not clamp alpha.
+    Reference: Frankle et al. (2020), Linear Mode Connectivity and the Lottery Ticket
+    Hypothesis.
     """
-    check_matching_params(theta_a, theta_b, "theta_a", "theta_b")
-    a = _as_real(alpha, "alpha")
+    from collections.abc import Mapping
+
+    # theta_a and theta_b: dicts of tensors with the same keys and, per key, the same shape.
+    for arg, params in (("theta_a", theta_a), ("theta_b", theta_b)):
+        if not isinstance(params, Mapping):
+            raise ValueError(f"{arg} must be a dict of tensors, got {type(params).__name__}")
+        for key, value in params.items():
+            if not isinstance(value, torch.Tensor):
+                raise ValueError(f"{arg}[{key!r}] must be a tensor, got {type(value).__name__}")
+    if set(theta_a) != set(theta_b):
+        only_a = sorted(set(theta_a) - set(theta_b))
+        only_b = sorted(set(theta_b) - set(theta_a))
+        raise ValueError(
+            f"theta_a and theta_b have different keys: only in theta_a: {only_a}, "
+            f"only in theta_b: {only_b}"
+        )
+    for key in theta_a:
+        if theta_a[key].shape != theta_b[key].shape:
+            raise ValueError(
+                f"theta_a[{key!r}] has shape {tuple(theta_a[key].shape)} but theta_b[{key!r}] "
+                f"has shape {tuple(theta_b[key].shape)}"
+            )
+
+    # alpha: a Python number, a one-element tensor or a numpy scalar; it must be finite.
+    if isinstance(alpha, torch.Tensor):
+        if alpha.numel() != 1:
+            raise ValueError(f"alpha must be a scalar, got a tensor of shape {tuple(alpha.shape)}")
+        alpha = alpha.item()
+    try:
+        a = float(alpha)
+    except (TypeError, ValueError):
+        raise ValueError(f"alpha must be a real number, got {type(alpha).__name__}") from None
+    if not math.isfinite(a):
+        raise ValueError(f"alpha must be a finite real number, got {a}")
+
+    # (1 - a) * tensor creates a new tensor: the inputs are never modified.
     return {k: (1.0 - a) * theta_a[k] + a * theta_b[k] for k in theta_a}
 
 
@@ -206,37 +129,95 @@ def loss_along_path(
     y: torch.Tensor,
     alphas: Sequence[float] | torch.Tensor,
 ) -> torch.Tensor:
-    """Mean cross-entropy of ``model`` at each point ``path(alpha)`` of a path in weight space.
+    """Mean cross-entropy of `model` at the points path(alpha) of a path in weight space.
 
-    Args:
-        model: ``torch.nn.Module`` giving the architecture; evaluated through
-            ``torch.func.functional_call`` in its current mode (train or eval).
-        path: callable mapping a Python float alpha to Params with every parameter name of
-            ``model`` (buffer names may also be given).
-        X: tensor of shape (N, ...) with N ≥ 1, the model's input.
-        y: int64 tensor of shape (N,), class indices.
-        alphas: 1-D list, tuple, numpy array or tensor of M real numbers (no NaN).
+    Inputs:
+    - model: torch.nn.Module giving the architecture. Its own parameter values are not used
+      and must not change; evaluate it in its current train/eval mode and leave the mode.
+    - path: callable mapping a Python float alpha to Params with every parameter name of
+      `model` (e.g. lambda alpha: interpolate(theta_a, theta_b, alpha)).
+    - X: tensor of shape (N, D), the inputs.
+    - y: int64 tensor of shape (N,), the class labels.
+    - alphas: M real numbers (list, tuple, numpy array or 1-D tensor).
 
     Returns:
-        1-D tensor of shape (M,) whose i-th entry is the mean cross-entropy of the model with
-        ``path(alphas[i])`` on (X, y); dtype of the loss (float32 for a float32 model); it does
-        not require grad. The model's parameters, buffers and mode are unchanged.
+    - 1-D tensor of shape (M,): entry i is the mean cross-entropy on (X, y) of the model
+      with parameters path(alphas[i]). It does not require grad.
 
-    Raises:
-        ValueError: for a non-module ``model``, a non-callable ``path``, mismatched X/y, NaN
-            alphas, or ``path(alpha)`` whose keys or shapes do not fit the model.
+    Hint: torch.func.functional_call(model, params, (X,)) gives the logits with `params` in
+    place of the model's parameters; F.cross_entropy(logits, y) is the mean loss. Work
+    inside `with torch.no_grad():` and stack the M losses.
     """
-    _check_model(model)
+    import math
+    from collections.abc import Mapping
+
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not callable(path):
         raise ValueError(f"path must be callable (alpha -> Params), got {type(path).__name__}")
-    _check_data(X, y)
-    alpha_values = as_float_list(alphas, "alphas")
+    if not isinstance(X, torch.Tensor):
+        raise ValueError(f"X must be a tensor, got {type(X).__name__}")
+    if X.dim() < 1 or X.shape[0] < 1:
+        raise ValueError(f"X must hold at least one example, got shape {tuple(X.shape)}")
+    if not isinstance(y, torch.Tensor):
+        raise ValueError(f"y must be a tensor, got {type(y).__name__}")
+    if y.dim() != 1:
+        raise ValueError(f"y must be 1-D (class indices), got shape {tuple(y.shape)}")
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} examples but y has {y.shape[0]} labels")
+
+    # alphas as Python floats, from a 1-D tensor or any sequence of numbers (no NaN).
+    if isinstance(alphas, torch.Tensor):
+        if alphas.dim() != 1:
+            raise ValueError(f"alphas must be 1-D, got shape {tuple(alphas.shape)}")
+        alpha_values = [float(a) for a in alphas.detach().to(torch.float64).tolist()]
+    elif isinstance(alphas, Sequence) or hasattr(alphas, "__iter__"):
+        try:
+            alpha_values = [float(a) for a in alphas]
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"alphas must be a sequence of numbers: {exc}") from None
+    else:
+        raise ValueError(f"alphas must be a sequence of numbers, got {type(alphas).__name__}")
+    if any(math.isnan(a) for a in alpha_values):
+        raise ValueError("alphas contains NaN")
+
+    own = dict(model.named_parameters())
+    buffers = dict(model.named_buffers())
+
+    def check_fits_model(params, name):
+        """`params` must name every parameter of the model (and may name its buffers)."""
+        if not isinstance(params, Mapping):
+            raise ValueError(f"{name} must be a dict of tensors, got {type(params).__name__}")
+        missing = [k for k in own if k not in params]
+        unknown = [k for k in params if k not in own and k not in buffers]
+        if missing or unknown:
+            raise ValueError(
+                f"{name} does not match the model's parameters: missing {missing}, "
+                f"unknown {unknown}"
+            )
+        for key, value in params.items():
+            if not isinstance(value, torch.Tensor):
+                raise ValueError(f"{name}[{key!r}] must be a tensor, got {type(value).__name__}")
+            expected = own[key] if key in own else buffers[key]
+            if value.shape != expected.shape:
+                raise ValueError(
+                    f"{name}[{key!r}] has shape {tuple(value.shape)}, the model expects "
+                    f"{tuple(expected.shape)}"
+                )
+
     losses = []
     with torch.no_grad():
         for a in alpha_values:
             params = path(a)
-            _check_model_params(model, params, f"path({a})")
-            logits = _call_model(model, params, X)
+            check_fits_model(params, f"path({a})")
+            # A forward pass in train mode updates buffers (e.g. batch-norm running
+            # statistics) in place: hand functional_call clones, never the model's own
+            # buffers or the caller's tensors.
+            state = {k: (v.clone() if k in buffers else v) for k, v in params.items()}
+            for k, b in buffers.items():
+                if k not in state:
+                    state[k] = b.clone()
+            logits = functional_call(model, state, (X,))
             losses.append(F.cross_entropy(logits, y).detach())
     if not losses:
         dtype = next((p.dtype for p in model.parameters()), torch.get_default_dtype())
@@ -245,19 +226,38 @@ def loss_along_path(
 
 
 def barrier_height(losses: Sequence[float] | torch.Tensor) -> float:
-    """Loss barrier of a path as defined in the seed and by Frankle et al. (2020).
+    """Loss barrier of a path: max loss minus the mean of the two endpoint losses.
 
-    Args:
-        losses: 1-D list, tuple, numpy array or tensor of at least 2 losses along a path,
-            ``losses[0]`` at alpha = 0 and ``losses[-1]`` at alpha = 1.
+    barrier = max(losses) - (losses[0] + losses[-1]) / 2    (course text; Frankle et al., 2020)
+
+    Inputs:
+    - losses: at least 2 losses along a path (list, tuple or 1-D tensor), losses[0] at
+      alpha = 0 and losses[-1] at alpha = 1. The maximum runs over all values, endpoints
+      included.
 
     Returns:
-        Python float ``max(losses) − (losses[0] + losses[-1]) / 2`` (worked example 1: 1.095).
+    - Python float (worked example 1: 1.095).
 
     Raises:
-        ValueError: for fewer than 2 values or any NaN.
+    - ValueError (naming losses) for fewer than 2 values or a NaN.
     """
-    values = as_float_list(losses, "losses", min_len=2)
+    # losses as Python floats (float64 arithmetic), from a 1-D tensor or any sequence.
+    if isinstance(losses, torch.Tensor):
+        if losses.dim() != 1:
+            raise ValueError(f"losses must be 1-D, got shape {tuple(losses.shape)}")
+        values = [float(v) for v in losses.detach().to(torch.float64).tolist()]
+    elif isinstance(losses, Sequence) or hasattr(losses, "__iter__"):
+        try:
+            values = [float(v) for v in losses]
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"losses must be a sequence of numbers: {exc}") from None
+    else:
+        raise ValueError(f"losses must be a sequence of numbers, got {type(losses).__name__}")
+    if len(values) < 2:
+        raise ValueError(f"losses needs at least 2 values, got {len(values)}")
+    if any(math.isnan(v) for v in values):
+        raise ValueError("losses contains NaN")
+
     return max(values) - (values[0] + values[-1]) / 2.0
 
 
@@ -265,33 +265,58 @@ def interpolated_barrier(
     losses: Sequence[float] | torch.Tensor,
     alphas: Sequence[float] | torch.Tensor | None = None,
 ) -> float:
-    """Loss barrier relative to the straight line between the endpoint losses (Entezari et al.).
+    """Loss barrier above the chord between the endpoint losses (Entezari et al., 2022).
 
-    Args:
-        losses: 1-D sequence or tensor of n ≥ 2 losses along a path.
-        alphas: 1-D sequence or tensor of the n path positions of ``losses``; ``alphas[0]``
-            must be 0 and ``alphas[-1]`` 1 (within ``ALPHA_ENDPOINT_TOL``). Default: n evenly
-            spaced values from 0 to 1 (``i / (n − 1)``).
+    barrier = max_i [ losses[i] - ((1 - alphas[i]) * losses[0] + alphas[i] * losses[-1]) ]
+
+    Inputs:
+    - losses: n >= 2 losses along a path (list, tuple or 1-D tensor).
+    - alphas: the n positions of the losses on the path (list, tuple or 1-D tensor), with
+      alphas[0] = 0 and alphas[-1] = 1 (within ALPHA_ENDPOINT_TOL). Default (None): evenly
+      spaced, alphas[i] = i / (n - 1).
 
     Returns:
-        Python float ``max_i [losses[i] − ((1 − alphas[i])·losses[0] + alphas[i]·losses[-1])]``.
+    - Python float. It is >= 0 (the i = 0 term is 0) and equals barrier_height when the
+      two endpoint losses are equal.
 
     Raises:
-        ValueError: for fewer than 2 losses, NaN, lengths that differ, or endpoints of
-            ``alphas`` that are not 0 and 1.
+    - ValueError (naming the argument) for fewer than 2 losses, a NaN loss, a different
+      number of alphas and losses, or alphas[0] != 0 / alphas[-1] != 1.
     """
-    values = as_float_list(losses, "losses", min_len=2)
+
+    def as_floats(values, name, min_len=0):
+        """`values` (a 1-D tensor or a sequence of numbers, no NaN) as Python floats."""
+        if isinstance(values, torch.Tensor):
+            if values.dim() != 1:
+                raise ValueError(f"{name} must be 1-D, got shape {tuple(values.shape)}")
+            out = [float(v) for v in values.detach().to(torch.float64).tolist()]
+        elif isinstance(values, Sequence) or hasattr(values, "__iter__"):
+            try:
+                out = [float(v) for v in values]
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{name} must be a sequence of numbers: {exc}") from None
+        else:
+            raise ValueError(f"{name} must be a sequence of numbers, got {type(values).__name__}")
+        if len(out) < min_len:
+            raise ValueError(f"{name} needs at least {min_len} values, got {len(out)}")
+        if any(math.isnan(v) for v in out):
+            raise ValueError(f"{name} contains NaN")
+        return out
+
+    values = as_floats(losses, "losses", min_len=2)
     n = len(values)
     if alphas is None:
         positions = [i / (n - 1) for i in range(n)]
     else:
-        positions = as_float_list(alphas, "alphas")
+        positions = as_floats(alphas, "alphas")
         if len(positions) != n:
             raise ValueError(f"alphas has {len(positions)} values but losses has {n}")
         if abs(positions[0]) > ALPHA_ENDPOINT_TOL:
             raise ValueError(f"alphas[0] must be 0, got {positions[0]}")
         if abs(positions[-1] - 1.0) > ALPHA_ENDPOINT_TOL:
             raise ValueError(f"alphas[-1] must be 1, got {positions[-1]}")
+
+    # The excess of every loss over the chord between the two endpoint losses.
     first, last = values[0], values[-1]
     return max(
         loss - ((1.0 - a) * first + a * last) for loss, a in zip(values, positions, strict=True)
@@ -299,22 +324,51 @@ def interpolated_barrier(
 
 
 def is_linearly_connected(losses: Sequence[float] | torch.Tensor, delta: float) -> bool:
-    """Whether a path's losses stay within ``delta`` of the worse endpoint (the seed's test).
+    """The course text's test of linear mode connectivity on measured losses.
 
-    Args:
-        losses: 1-D sequence or tensor of at least 2 losses along the linear path,
-            ``losses[0]`` and ``losses[-1]`` at the endpoints.
-        delta: real number, the allowed excess loss.
+    Connected when every loss <= max(losses[0], losses[-1]) + delta.
+
+    Inputs:
+    - losses: at least 2 losses along the straight line (list, tuple or 1-D tensor),
+      losses[0] at theta_a and losses[-1] at theta_b.
+    - delta: real number, the tolerated excess loss.
 
     Returns:
-        Python bool: True iff every loss ≤ max(losses[0], losses[-1]) + delta, all compared in
-        float64 (float32 inputs are converted to float64 first).
+    - Python bool. All comparisons in float64: convert float32 losses to Python floats
+      before adding delta.
 
     Raises:
-        ValueError: for fewer than 2 values, NaN in ``losses`` or a NaN ``delta``.
+    - ValueError (naming the argument) for fewer than 2 losses, a NaN loss or a NaN delta.
     """
-    values = as_float_list(losses, "losses", min_len=2)
-    d = _as_not_nan(delta, "delta")
+    # losses as Python floats (float64 arithmetic), from a 1-D tensor or any sequence.
+    if isinstance(losses, torch.Tensor):
+        if losses.dim() != 1:
+            raise ValueError(f"losses must be 1-D, got shape {tuple(losses.shape)}")
+        values = [float(v) for v in losses.detach().to(torch.float64).tolist()]
+    elif isinstance(losses, Sequence) or hasattr(losses, "__iter__"):
+        try:
+            values = [float(v) for v in losses]
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"losses must be a sequence of numbers: {exc}") from None
+    else:
+        raise ValueError(f"losses must be a sequence of numbers, got {type(losses).__name__}")
+    if len(values) < 2:
+        raise ValueError(f"losses needs at least 2 values, got {len(values)}")
+    if any(math.isnan(v) for v in values):
+        raise ValueError("losses contains NaN")
+
+    # delta: a Python number, a one-element tensor or a numpy scalar; not NaN (inf is fine).
+    if isinstance(delta, torch.Tensor):
+        if delta.numel() != 1:
+            raise ValueError(f"delta must be a scalar, got a tensor of shape {tuple(delta.shape)}")
+        delta = delta.item()
+    try:
+        d = float(delta)
+    except (TypeError, ValueError):
+        raise ValueError(f"delta must be a number, got {type(delta).__name__}") from None
+    if math.isnan(d):
+        raise ValueError("delta must not be NaN")
+
     threshold = max(values[0], values[-1]) + d
     return bool(all(v <= threshold for v in values))
 
@@ -325,50 +379,108 @@ def is_linearly_connected(losses: Sequence[float] | torch.Tensor, delta: float) 
 
 
 def bernstein_weights(degree: int, alpha: float) -> torch.Tensor:
-    """Bernstein basis polynomials of a given degree at ``alpha``.
+    """The Bernstein basis polynomials of a given degree, evaluated at alpha.
 
-    Args:
-        degree: integer ≥ 1.
-        alpha: real number in [0, 1].
+    w_k = C(degree, k) * alpha**k * (1 - alpha)**(degree - k),   k = 0, ..., degree
+
+    Inputs:
+    - degree: integer >= 1 (2 for the quadratic Bezier curve).
+    - alpha: real number in [0, 1].
 
     Returns:
-        float64 tensor of shape (degree + 1,) with
-        ``w_k = C(degree, k)·alpha^k·(1 − alpha)^(degree − k)`` (exact binomials, ``0^0 = 1``);
-        the weights are non-negative and sum to 1.
+    - float64 tensor of shape (degree + 1,); w_0 = (1 - alpha)**degree belongs to the first
+      control point (alpha = 0), w_degree = alpha**degree to the last. The weights are
+      non-negative and sum to 1.
 
     Raises:
-        ValueError: for a non-integer or degree < 1, or alpha outside [0, 1] or NaN.
+    - ValueError (naming the argument) for degree < 1 or alpha outside [0, 1].
+
+    Hint: math.comb(n, k) is the binomial coefficient, and in Python 0.0 ** 0 == 1.0, so
+    alpha = 0 and alpha = 1 need no special case.
     """
-    n = _as_int(degree, "degree")
+    import operator
+
+    # degree: an integer (a Python or numpy int, or an integer tensor), not a bool.
+    if isinstance(degree, bool):
+        raise ValueError("degree must be an integer, got a bool")
+    if isinstance(degree, torch.Tensor) and degree.numel() == 1 and not degree.is_floating_point():
+        n = int(degree.item())
+    else:
+        try:
+            n = operator.index(degree)
+        except TypeError:
+            raise ValueError(f"degree must be an integer, got {degree!r}") from None
     if n < 1:
         raise ValueError(f"degree must be at least 1, got {n}")
-    a = check_fraction(alpha, "alpha")
+
+    # alpha: a number in [0, 1] (`not 0 <= a <= 1` is also True for NaN).
+    try:
+        a = float(alpha)
+    except (TypeError, ValueError):
+        raise ValueError(f"alpha must be a number, got {type(alpha).__name__}") from None
+    if not 0.0 <= a <= 1.0:
+        raise ValueError(f"alpha must lie in [0.0, 1.0], got {alpha!r}")
+
+    # Exact binomials; in Python 0.0 ** 0 == 1.0, so alpha = 0 and 1 need no special case.
     weights = [math.comb(n, k) * a**k * (1.0 - a) ** (n - k) for k in range(n + 1)]
     return torch.tensor(weights, dtype=torch.float64)
 
 
 def bezier_point(theta_a: Params, theta_mid: Params, theta_b: Params, alpha: float) -> Params:
-    """Point on the quadratic Bezier curve through theta_a and theta_b with control theta_mid.
+    """Point on the quadratic Bezier curve from theta_a to theta_b with control theta_mid.
 
-    Args:
-        theta_a: Params, the curve's start (alpha = 0).
-        theta_mid: Params with the same keys and shapes, the control point.
-        theta_b: Params with the same keys and shapes, the curve's end (alpha = 1).
-        alpha: finite real number, normally in [0, 1].
+    theta(alpha) = (1-alpha)**2 * theta_a + 2*alpha*(1-alpha) * theta_mid + alpha**2 * theta_b
+
+    Inputs:
+    - theta_a: Params, the start of the curve (alpha = 0).
+    - theta_mid: Params with the same keys and shapes, the control point.
+    - theta_b: Params with the same keys and shapes, the end of the curve (alpha = 1).
+    - alpha: real number, normally in [0, 1].
 
     Returns:
-        Params in ``theta_a``'s key order, per key the new tensor
-        ``(1−alpha)²·theta_a + 2·alpha·(1−alpha)·theta_mid + alpha²·theta_b`` (inputs' dtype;
-        gradients flow to any input that requires grad). With
-        ``theta_mid = (theta_a + theta_b) / 2`` this equals ``interpolate(theta_a, theta_b,
-        alpha)`` up to floating-point rounding.
+    - Params with theta_a's keys; per key a new tensor (dtype of the inputs). Gradients flow
+      to any input that requires grad (train_bezier_midpoint relies on this). With
+      theta_mid = (theta_a + theta_b) / 2 the result equals interpolate(theta_a, theta_b,
+      alpha).
 
     Raises:
-        ValueError: if keys or shapes differ or ``alpha`` is not a finite real number.
+    - ValueError (naming the arguments) if the keys or shapes of the three dicts differ.
     """
-    check_matching_params(theta_a, theta_mid, "theta_a", "theta_mid")
-    check_matching_params(theta_a, theta_b, "theta_a", "theta_b")
-    a = _as_real(alpha, "alpha")
+    from collections.abc import Mapping
+
+    # Three dicts of tensors with the same keys and, per key, the same shape.
+    for arg, params in (("theta_a", theta_a), ("theta_mid", theta_mid), ("theta_b", theta_b)):
+        if not isinstance(params, Mapping):
+            raise ValueError(f"{arg} must be a dict of tensors, got {type(params).__name__}")
+        for key, value in params.items():
+            if not isinstance(value, torch.Tensor):
+                raise ValueError(f"{arg}[{key!r}] must be a tensor, got {type(value).__name__}")
+        if set(params) != set(theta_a):
+            only_a = sorted(set(theta_a) - set(params))
+            only_other = sorted(set(params) - set(theta_a))
+            raise ValueError(
+                f"theta_a and {arg} have different keys: only in theta_a: {only_a}, "
+                f"only in {arg}: {only_other}"
+            )
+        for key in theta_a:
+            if theta_a[key].shape != params[key].shape:
+                raise ValueError(
+                    f"theta_a[{key!r}] has shape {tuple(theta_a[key].shape)} but {arg}[{key!r}] "
+                    f"has shape {tuple(params[key].shape)}"
+                )
+
+    # alpha: a Python number, a one-element tensor or a numpy scalar; it must be finite.
+    if isinstance(alpha, torch.Tensor):
+        if alpha.numel() != 1:
+            raise ValueError(f"alpha must be a scalar, got a tensor of shape {tuple(alpha.shape)}")
+        alpha = alpha.item()
+    try:
+        a = float(alpha)
+    except (TypeError, ValueError):
+        raise ValueError(f"alpha must be a real number, got {type(alpha).__name__}") from None
+    if not math.isfinite(a):
+        raise ValueError(f"alpha must be a finite real number, got {a}")
+
     c_a = (1.0 - a) ** 2
     c_mid = 2.0 * a * (1.0 - a)
     c_b = a**2
@@ -389,52 +501,126 @@ def train_bezier_midpoint(
 ) -> Params:
     """Train the control point of a quadratic Bezier curve between two fixed solutions.
 
-    Garipov et al. (2018): minimise the expected loss along the curve, E_{alpha ~ U(0,1)}
-    L(theta(alpha)), by stochastic gradient steps on theta_mid only.
+    Minimises the expected loss along the curve, E_{alpha ~ U(0, 1)} L(theta(alpha)), by
+    Adam steps on theta_mid only (Garipov et al., 2018).
 
-    Protocol (deterministic given ``seed``): ``g = torch.Generator().manual_seed(seed)``;
-    theta_mid starts at ``(theta_a + theta_b) / 2``; each step draws, in this order,
-    ``alpha = torch.rand((), generator=g)`` and the minibatch indices
-    ``torch.randint(0, N, (min(batch_size, N),), generator=g)`` (with replacement), computes
-    the mean cross-entropy of ``model`` with ``bezier_point(theta_a, theta_mid, theta_b,
-    alpha)`` on that minibatch (``functional_call``, model in its current mode), and takes one
-    ``torch.optim.Adam(lr=lr)`` step (default betas and eps) on theta_mid.
-
-    Args:
-        model: ``torch.nn.Module`` giving the architecture (its parameters are not used).
-        theta_a: Params of the first endpoint (every parameter name of the model).
-        theta_b: Params of the second endpoint, same keys and shapes.
-        X: tensor of shape (N, ...) with N ≥ 1, training inputs.
-        y: int64 tensor of shape (N,), class indices.
-        steps: int ≥ 0, the number of Adam steps (0 returns the average of the endpoints).
-        lr: float > 0, Adam's learning rate.
-        batch_size: int ≥ 1, minibatch size (capped at N).
-        seed: int, seed of the generator that draws alpha and the minibatches.
+    Inputs:
+    - model: torch.nn.Module giving the architecture (evaluated with functional_call in its
+      current mode; its own parameters are not used and must not change).
+    - theta_a: Params of the first endpoint (every parameter name of the model).
+    - theta_b: Params of the second endpoint, same keys and shapes.
+    - X: tensor of shape (N, D), the training inputs.
+    - y: int64 tensor of shape (N,), the training labels.
+    - steps: int >= 0, the number of Adam steps (0 returns the endpoints' average).
+    - lr: float > 0, Adam's learning rate.
+    - batch_size: int >= 1, the minibatch size (capped at N).
+    - seed: int, seed of the torch.Generator that draws alpha and the minibatches.
 
     Returns:
-        Params (same keys, shapes and dtypes as ``theta_a``), the trained theta_mid as new
-        detached tensors. The endpoints, data and model (parameters, buffers, mode, grads) are
-        unchanged.
+    - Params: the trained theta_mid, new detached tensors with theta_a's keys, shapes and
+      dtypes.
 
     Raises:
-        ValueError: for mismatched endpoints or data, steps < 0, lr ≤ 0, batch_size < 1, or
-            endpoints that do not fit the model.
+    - ValueError (naming the argument) for steps < 0, lr <= 0, batch_size < 1, or endpoints
+      whose keys or shapes differ.
+
+    Hint: theta_mid = {k: ((theta_a[k] + theta_b[k]) / 2).detach().clone().requires_grad_(True)};
+    optimizer = torch.optim.Adam(list(theta_mid.values()), lr=lr). Each step: draw alpha
+    (torch.rand((), generator=g)) then the indices (torch.randint(0, N, (m,), generator=g)),
+    loss = F.cross_entropy(functional_call(model, bezier_point(...), (X[idx],)), y[idx]),
+    then zero_grad, backward, step.
     """
-    _check_model(model)
-    check_matching_params(theta_a, theta_b, "theta_a", "theta_b")
-    _check_model_params(model, theta_a, "theta_a")
-    n = _check_data(X, y)
-    n_steps = _as_int(steps, "steps")
+    import math
+    import operator
+    from collections.abc import Mapping
+
+    def as_int(value, name):
+        """`value` as a Python int; bools and non-integral numbers are rejected."""
+        if isinstance(value, bool):
+            raise ValueError(f"{name} must be an integer, got a bool")
+        if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point():
+            return int(value.item())
+        try:
+            return operator.index(value)
+        except TypeError:
+            raise ValueError(f"{name} must be an integer, got {value!r}") from None
+
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+
+    # The endpoints: dicts of tensors with the same keys and shapes...
+    for arg, params in (("theta_a", theta_a), ("theta_b", theta_b)):
+        if not isinstance(params, Mapping):
+            raise ValueError(f"{arg} must be a dict of tensors, got {type(params).__name__}")
+        for key, value in params.items():
+            if not isinstance(value, torch.Tensor):
+                raise ValueError(f"{arg}[{key!r}] must be a tensor, got {type(value).__name__}")
+    if set(theta_a) != set(theta_b):
+        only_a = sorted(set(theta_a) - set(theta_b))
+        only_b = sorted(set(theta_b) - set(theta_a))
+        raise ValueError(
+            f"theta_a and theta_b have different keys: only in theta_a: {only_a}, "
+            f"only in theta_b: {only_b}"
+        )
+    for key in theta_a:
+        if theta_a[key].shape != theta_b[key].shape:
+            raise ValueError(
+                f"theta_a[{key!r}] has shape {tuple(theta_a[key].shape)} but theta_b[{key!r}] "
+                f"has shape {tuple(theta_b[key].shape)}"
+            )
+    # ... that name every parameter of the model (and possibly its buffers).
+    own = dict(model.named_parameters())
+    buffers = dict(model.named_buffers())
+    missing = [k for k in own if k not in theta_a]
+    unknown = [k for k in theta_a if k not in own and k not in buffers]
+    if missing or unknown:
+        raise ValueError(
+            f"theta_a does not match the model's parameters: missing {missing}, unknown {unknown}"
+        )
+    for key, value in theta_a.items():
+        expected = own[key] if key in own else buffers[key]
+        if value.shape != expected.shape:
+            raise ValueError(
+                f"theta_a[{key!r}] has shape {tuple(value.shape)}, the model expects "
+                f"{tuple(expected.shape)}"
+            )
+
+    # The data: at least one example, one class index per example.
+    if not isinstance(X, torch.Tensor):
+        raise ValueError(f"X must be a tensor, got {type(X).__name__}")
+    if X.dim() < 1 or X.shape[0] < 1:
+        raise ValueError(f"X must hold at least one example, got shape {tuple(X.shape)}")
+    if not isinstance(y, torch.Tensor):
+        raise ValueError(f"y must be a tensor, got {type(y).__name__}")
+    if y.dim() != 1:
+        raise ValueError(f"y must be 1-D (class indices), got shape {tuple(y.shape)}")
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} examples but y has {y.shape[0]} labels")
+    n = int(X.shape[0])
+
+    # The hyperparameters.
+    n_steps = as_int(steps, "steps")
     if n_steps < 0:
         raise ValueError(f"steps must be at least 0, got {n_steps}")
-    rate = _as_real(lr, "lr")
+    if isinstance(lr, torch.Tensor):
+        if lr.numel() != 1:
+            raise ValueError(f"lr must be a scalar, got a tensor of shape {tuple(lr.shape)}")
+        lr = lr.item()
+    try:
+        rate = float(lr)
+    except (TypeError, ValueError):
+        raise ValueError(f"lr must be a real number, got {type(lr).__name__}") from None
+    if not math.isfinite(rate):
+        raise ValueError(f"lr must be a finite real number, got {rate}")
     if rate <= 0:
         raise ValueError(f"lr must be positive, got {rate}")
-    size = _as_int(batch_size, "batch_size")
+    size = as_int(batch_size, "batch_size")
     if size < 1:
         raise ValueError(f"batch_size must be at least 1, got {size}")
-    generator = torch.Generator().manual_seed(_as_int(seed, "seed"))
+    generator = torch.Generator().manual_seed(as_int(seed, "seed"))
 
+    # The endpoints are constants: detach them so that no gradient reaches the caller's
+    # tensors. The control point starts on the straight line, at the endpoints' average.
     start = {k: theta_a[k].detach() for k in theta_a}
     end = {k: theta_b[k].detach() for k in theta_a}
     theta_mid = {k: ((start[k] + end[k]) / 2.0).clone().requires_grad_(True) for k in theta_a}
@@ -442,10 +628,16 @@ def train_bezier_midpoint(
     m = min(size, n)
     with torch.enable_grad():
         for _ in range(n_steps):
-            alpha = float(torch.rand((), generator=generator))
-            idx = torch.randint(0, n, (m,), generator=generator)
+            alpha = float(torch.rand((), generator=generator))  # one alpha ~ U(0, 1) ...
+            idx = torch.randint(0, n, (m,), generator=generator)  # ... then one minibatch
             point = bezier_point(start, theta_mid, end, alpha)
-            loss = F.cross_entropy(_call_model(model, point, X[idx]), y[idx])
+            # Buffers (e.g. batch-norm running statistics) go in as clones: a forward pass
+            # in train mode must not update the model's own buffers or the caller's tensors.
+            state = {k: (v.clone() if k in buffers else v) for k, v in point.items()}
+            for k, b in buffers.items():
+                if k not in state:
+                    state[k] = b.clone()
+            loss = F.cross_entropy(functional_call(model, state, (X[idx],)), y[idx])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -464,36 +656,87 @@ def linear_basins(
 ) -> list[set[int]]:
     """Group solutions into basins by linear connectivity (practice problem 1).
 
-    Args:
-        endpoint_losses: 1-D sequence or tensor of n losses L_0..L_{n−1}, one per solution.
-        path_max_losses: dict mapping a pair (i, j) of distinct solution indices (either
-            order; each unordered pair at most once) to the max loss on the linear path between
-            solutions i and j. Absent pairs are not connected.
-        delta: real number; pair (i, j) is connected when its max loss ≤ max(L_i, L_j) + delta
-            (float64 comparison).
+    Inputs:
+    - endpoint_losses: n losses L_0, ..., L_{n-1}, one per solution (list or 1-D tensor).
+    - path_max_losses: dict mapping a pair (i, j) of two different solutions (given in either
+      order; each unordered pair at most once) to the max loss on the straight line between
+      them. Pairs that are absent are not connected.
+    - delta: real number. Pair (i, j) is connected when its max loss <= max(L_i, L_j) + delta
+      (compare Python floats).
 
     Returns:
-        The connected components of the graph on solutions 0..n−1 (transitive closure of the
-        connected pairs), each a ``set[int]``, sorted by smallest member; a solution connected
-        to no other is a singleton.
+    - list of sets of ints: the connected components of the graph on 0, ..., n-1 whose edges
+      are the connected pairs, sorted by their smallest member. A solution without any
+      connected pair is a basin of its own.
 
     Raises:
-        ValueError: for NaN losses or delta, a pair that is not two integers, names an index
-            outside 0..n−1 or the same solution twice, or appears twice.
+    - ValueError (naming the argument) for NaN losses, or a pair that names a solution
+      outside 0..n-1, the same solution twice, or appears twice.
+
+    Hint: build a neighbour list, then grow each component from its smallest unvisited
+    solution with a stack (depth-first search) or a queue.
     """
-    losses = as_float_list(endpoint_losses, "endpoint_losses")
-    d = _as_not_nan(delta, "delta")
+    import operator
+
+    def as_number(value, name):
+        """`value` (a number, one-element tensor or numpy scalar) as a float; NaN is rejected."""
+        if isinstance(value, torch.Tensor):
+            if value.numel() != 1:
+                raise ValueError(
+                    f"{name} must be a scalar, got a tensor of shape {tuple(value.shape)}"
+                )
+            value = value.item()
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a number, got {type(value).__name__}") from None
+        if math.isnan(x):
+            raise ValueError(f"{name} must not be NaN")
+        return x
+
+    def as_index(value, name):
+        """`value` as a Python int; bools and non-integral numbers are rejected."""
+        if isinstance(value, bool):
+            raise ValueError(f"{name} must be an integer, got a bool")
+        if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point():
+            return int(value.item())
+        try:
+            return operator.index(value)
+        except TypeError:
+            raise ValueError(f"{name} must be an integer, got {value!r}") from None
+
+    # endpoint_losses as Python floats, from a 1-D tensor or any sequence of numbers.
+    if isinstance(endpoint_losses, torch.Tensor):
+        if endpoint_losses.dim() != 1:
+            raise ValueError(
+                f"endpoint_losses must be 1-D, got shape {tuple(endpoint_losses.shape)}"
+            )
+        losses = [float(v) for v in endpoint_losses.detach().to(torch.float64).tolist()]
+    elif isinstance(endpoint_losses, Sequence) or hasattr(endpoint_losses, "__iter__"):
+        try:
+            losses = [float(v) for v in endpoint_losses]
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"endpoint_losses must be a sequence of numbers: {exc}") from None
+    else:
+        raise ValueError(
+            f"endpoint_losses must be a sequence of numbers, got {type(endpoint_losses).__name__}"
+        )
+    if any(math.isnan(v) for v in losses):
+        raise ValueError("endpoint_losses contains NaN")
+    d = as_number(delta, "delta")
     if not isinstance(path_max_losses, Mapping):
         raise ValueError(
             f"path_max_losses must be a dict from pairs (i, j) to losses, got "
             f"{type(path_max_losses).__name__}"
         )
     n = len(losses)
+
+    # Union-find over the solutions: parent[i] leads to the representative of i's basin.
     parent = list(range(n))
 
     def find(i: int) -> int:
         while parent[i] != i:
-            parent[i] = parent[parent[i]]
+            parent[i] = parent[parent[i]]  # path halving keeps the trees flat
             i = parent[i]
         return i
 
@@ -501,8 +744,8 @@ def linear_basins(
     for pair, value in path_max_losses.items():
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise ValueError(f"path_max_losses key {pair!r} must be a pair (i, j)")
-        i = _as_int(pair[0], f"path_max_losses key {pair!r}")
-        j = _as_int(pair[1], f"path_max_losses key {pair!r}")
+        i = as_index(pair[0], f"path_max_losses key {pair!r}")
+        j = as_index(pair[1], f"path_max_losses key {pair!r}")
         if not (0 <= i < n and 0 <= j < n):
             raise ValueError(
                 f"path_max_losses key {pair!r} names a solution outside 0..{n - 1} "
@@ -514,8 +757,8 @@ def linear_basins(
         if key in seen:
             raise ValueError(f"path_max_losses names the pair {{{i}, {j}}} twice")
         seen.add(key)
-        max_loss = _as_not_nan(value, f"path_max_losses[{pair!r}]")
-        if max_loss <= max(losses[i], losses[j]) + d:
+        max_loss = as_number(value, f"path_max_losses[{pair!r}]")
+        if max_loss <= max(losses[i], losses[j]) + d:  # linearly connected: merge the basins
             parent[find(i)] = find(j)
 
     components: dict[int, set[int]] = {}
@@ -528,36 +771,84 @@ def average_params(
     params_list: Sequence[Params],
     weights: Sequence[float] | torch.Tensor | None = None,
 ) -> Params:
-    """Weighted average of parameter dicts (weight averaging, "model soup").
+    """Weighted average of parameter dicts ("weight averaging", "model soup").
 
-    Args:
-        params_list: non-empty list of Params with identical keys and shapes.
-        weights: optional 1-D sequence or tensor of ``len(params_list)`` non-negative numbers
-            summing to 1 (within ``WEIGHT_SUM_TOL``); default uniform, ``1 / len(params_list)``.
+    result[k] = sum_i weights[i] * params_list[i][k]
+
+    Inputs:
+    - params_list: non-empty list of Params with identical keys and shapes.
+    - weights: optional list or 1-D tensor with one non-negative weight per member, summing
+      to 1 (within WEIGHT_SUM_TOL). Default (None): uniform, 1 / len(params_list) each.
 
     Returns:
-        Params in ``params_list[0]``'s key order, per key the new tensor
-        ``sum_i weights[i]·params_list[i][k]`` (dtype of the inputs).
+    - Params with params_list[0]'s keys; per key a new tensor of the members' dtype.
 
     Raises:
-        ValueError: for an empty list, mismatched keys or shapes, a wrong number of weights,
-            NaN or negative weights, or weights not summing to 1.
+    - ValueError (naming the argument) for an empty list, members whose keys or shapes
+      differ, a wrong number of weights, negative weights, or weights not summing to 1.
     """
-    members = _check_params_list(params_list, "params_list")
+    from collections.abc import Mapping
+
+    # params_list: a non-empty list of dicts of tensors with the same keys and shapes.
+    if isinstance(params_list, (Mapping, torch.Tensor, str)) or not isinstance(
+        params_list, Sequence
+    ):
+        raise ValueError(
+            f"params_list must be a list of parameter dicts, got {type(params_list).__name__}"
+        )
+    members = list(params_list)
+    if not members:
+        raise ValueError("params_list is empty: at least one parameter dict is needed")
+    first = members[0]
+    for i, member in enumerate(members):
+        name = f"params_list[{i}]"
+        if not isinstance(member, Mapping):
+            raise ValueError(f"{name} must be a dict of tensors, got {type(member).__name__}")
+        for key, value in member.items():
+            if not isinstance(value, torch.Tensor):
+                raise ValueError(f"{name}[{key!r}] must be a tensor, got {type(value).__name__}")
+        if set(member) != set(first):
+            only_first = sorted(set(first) - set(member))
+            only_member = sorted(set(member) - set(first))
+            raise ValueError(
+                f"params_list[0] and {name} have different keys: only in params_list[0]: "
+                f"{only_first}, only in {name}: {only_member}"
+            )
+        for key in first:
+            if member[key].shape != first[key].shape:
+                raise ValueError(
+                    f"params_list[0][{key!r}] has shape {tuple(first[key].shape)} but "
+                    f"{name}[{key!r}] has shape {tuple(member[key].shape)}"
+                )
     count = len(members)
+
+    # weights as Python floats (so that the members' dtype is kept).
     if weights is None:
         w = [1.0 / count] * count
     else:
-        w = as_float_list(weights, "weights")
+        if isinstance(weights, torch.Tensor):
+            if weights.dim() != 1:
+                raise ValueError(f"weights must be 1-D, got shape {tuple(weights.shape)}")
+            w = [float(v) for v in weights.detach().to(torch.float64).tolist()]
+        elif isinstance(weights, Sequence) or hasattr(weights, "__iter__"):
+            try:
+                w = [float(v) for v in weights]
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"weights must be a sequence of numbers: {exc}") from None
+        else:
+            raise ValueError(f"weights must be a sequence of numbers, got {type(weights).__name__}")
+        if any(math.isnan(v) for v in w):
+            raise ValueError("weights contains NaN")
         if len(w) != count:
             raise ValueError(f"weights has {len(w)} values but params_list has {count} members")
         if any(v < 0 for v in w):
             raise ValueError(f"weights must be non-negative, got {w}")
         if abs(math.fsum(w) - 1.0) > WEIGHT_SUM_TOL:
             raise ValueError(f"weights must sum to 1, got sum {math.fsum(w)}")
-    out: Params = {}
-    for k in members[0]:
-        total = w[0] * members[0][k]
+
+    out = {}
+    for k in first:
+        total = w[0] * first[k]
         for weight, member in zip(w[1:], members[1:], strict=True):
             total = total + weight * member[k]
         out[k] = total
@@ -569,28 +860,91 @@ def ensemble_probs(
 ) -> torch.Tensor:
     """Class probabilities of an ensemble: the mean of the members' softmax outputs.
 
-    Args:
-        model: ``torch.nn.Module`` giving the architecture; evaluated with each member's
-            parameters through ``functional_call``, in its current mode.
-        params_list: non-empty list of Params, each naming every parameter of ``model``.
-        X: tensor of shape (N, ...) with N ≥ 1, the model's input.
+    Inputs:
+    - model: torch.nn.Module giving the architecture; evaluated with each member's Params
+      through functional_call, in its current mode (not modified).
+    - params_list: non-empty list of Params, each naming every parameter of the model.
+    - X: tensor of shape (N, D), the inputs.
 
     Returns:
-        Tensor of shape (N, C), ``mean_m softmax(model(X; params_list[m]), dim=-1)``, dtype of
-        the logits; rows sum to 1; it does not require grad. The model is unchanged.
+    - tensor of shape (N, C): mean over members m of softmax(model(X; params_list[m]),
+      dim=-1). Rows sum to 1; it does not require grad.
 
     Raises:
-        ValueError: for an empty list or members that do not fit the model or each other.
+    - ValueError (naming params_list) for an empty list.
+
+    Hint: softmax each member's logits first, then average (not the softmax of the average
+    logits); compute inside `with torch.no_grad():`.
     """
-    _check_model(model)
-    members = _check_params_list(params_list, "params_list")
+    from collections.abc import Mapping
+
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+
+    # params_list: a non-empty list of dicts of tensors with the same keys and shapes...
+    if isinstance(params_list, (Mapping, torch.Tensor, str)) or not isinstance(
+        params_list, Sequence
+    ):
+        raise ValueError(
+            f"params_list must be a list of parameter dicts, got {type(params_list).__name__}"
+        )
+    members = list(params_list)
+    if not members:
+        raise ValueError("params_list is empty: at least one parameter dict is needed")
+    first = members[0]
     for i, member in enumerate(members):
-        _check_model_params(model, member, f"params_list[{i}]")
-    _check_data(X)
+        name = f"params_list[{i}]"
+        if not isinstance(member, Mapping):
+            raise ValueError(f"{name} must be a dict of tensors, got {type(member).__name__}")
+        for key, value in member.items():
+            if not isinstance(value, torch.Tensor):
+                raise ValueError(f"{name}[{key!r}] must be a tensor, got {type(value).__name__}")
+        if set(member) != set(first):
+            only_first = sorted(set(first) - set(member))
+            only_member = sorted(set(member) - set(first))
+            raise ValueError(
+                f"params_list[0] and {name} have different keys: only in params_list[0]: "
+                f"{only_first}, only in {name}: {only_member}"
+            )
+        for key in first:
+            if member[key].shape != first[key].shape:
+                raise ValueError(
+                    f"params_list[0][{key!r}] has shape {tuple(first[key].shape)} but "
+                    f"{name}[{key!r}] has shape {tuple(member[key].shape)}"
+                )
+    # ... each naming every parameter of the model (and possibly its buffers).
+    own = dict(model.named_parameters())
+    buffers = dict(model.named_buffers())
+    for i, member in enumerate(members):
+        name = f"params_list[{i}]"
+        missing = [k for k in own if k not in member]
+        unknown = [k for k in member if k not in own and k not in buffers]
+        if missing or unknown:
+            raise ValueError(
+                f"{name} does not match the model's parameters: missing {missing}, "
+                f"unknown {unknown}"
+            )
+        for key, value in member.items():
+            expected = own[key] if key in own else buffers[key]
+            if value.shape != expected.shape:
+                raise ValueError(
+                    f"{name}[{key!r}] has shape {tuple(value.shape)}, the model expects "
+                    f"{tuple(expected.shape)}"
+                )
+    if not isinstance(X, torch.Tensor):
+        raise ValueError(f"X must be a tensor, got {type(X).__name__}")
+    if X.dim() < 1 or X.shape[0] < 1:
+        raise ValueError(f"X must hold at least one example, got shape {tuple(X.shape)}")
+
     with torch.no_grad():
         total = None
         for member in members:
-            probs = torch.softmax(_call_model(model, member, X), dim=-1)
+            # Buffers go in as clones: a forward pass in train mode updates them in place.
+            state = {k: (v.clone() if k in buffers else v) for k, v in member.items()}
+            for k, b in buffers.items():
+                if k not in state:
+                    state[k] = b.clone()
+            # Softmax each member first, then average (not the softmax of averaged logits).
+            probs = torch.softmax(functional_call(model, state, (X,)), dim=-1)
             total = probs if total is None else total + probs
-        assert total is not None
         return (total / len(members)).detach()
