@@ -146,12 +146,20 @@ def _probe() -> IsolationReport:
     return report
 
 
+#: The process limit of a mode's trial run. The trial runs without cgroups, so the limit is
+#: RLIMIT_NPROC, which counts every process of the sandbox user on the machine: other runs
+#: (another grader, a fork bomb being contained) must not make the trial fail.
+TRIAL_MAX_PROCESSES = 1 << 15
+
+
 def _trial_run(mode: str, report: IsolationReport) -> bool:
     scratch = tempfile.mkdtemp(prefix="agsbx-probe-")
     try:
         sandbox = Sandbox(
             scratch_dir=scratch,
-            limits=SandboxLimits(wall_seconds=20, memory_bytes=None),
+            limits=SandboxLimits(
+                wall_seconds=20, memory_bytes=None, max_processes=TRIAL_MAX_PROCESSES
+            ),
             mode=mode,
             use_cgroups=False,
             report=report,

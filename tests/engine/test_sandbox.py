@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import sys
 import textwrap
 import time
@@ -112,6 +113,34 @@ def test_probe_report_is_plain_json_and_names_what_is_missing() -> None:
     assert probe_isolation() is REPORT  # cached
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run processes as nobody")
+def test_probe_is_not_fooled_by_other_runs_of_the_sandbox_user() -> None:
+    """The trial run of each mode has no cgroups, so its process limit is RLIMIT_NPROC, which
+    counts every process of `nobody` on the machine: with more of them alive than a run's
+    limit (another grader, a fork bomb being contained), the probe still finds the mode."""
+    if not REPORT.available["namespaces"]:
+        pytest.skip("namespaces mode unavailable here")
+    count = 2 * SandboxLimits().max_processes + 20  # beyond a default run's limit
+    sleepers = [
+        subprocess.Popen(
+            ["sleep", "60"],
+            user=isolation.NOBODY_UID,
+            group=isolation.NOBODY_GID,
+            extra_groups=[],
+            stdout=subprocess.DEVNULL,
+        )
+        for _ in range(count)
+    ]
+    try:
+        report = probe_isolation(refresh=True)
+    finally:
+        for proc in sleepers:
+            proc.kill()
+            proc.wait()
+        probe_isolation(refresh=True)
+    assert report.available["namespaces"], report.errors
+
+
 def test_unavailable_mode_is_refused(tmp_path: Path) -> None:
     """Forcing a mode the machine lacks raises SandboxError instead of running unprotected."""
     missing = [m for m in MODES if not REPORT.available[m]]
@@ -201,17 +230,11 @@ def test_runtime_holds_the_call_stage_only(tmp_path: Path) -> None:
     } <= names
     assert {f"{COURSE_CHECKS}/{m}.py" for m in SPEC.call_stage} <= names
     assert "import" not in (runtime / COURSE_CHECKS / "__init__.py").read_text()
-    for forbidden in (
-        "verdicts.py",
-        "registry.py",
-        "mode_connectivity.py",
-        "quiz.py",
-        "lottery_tickets.py",
-        "landscape_geometry.py",
-        "isolation.py",
-        "judge.py",
-    ):
+    for forbidden in ("verdicts.py", "registry.py", "isolation.py", "judge.py", "spec.py"):
         assert not any(n.endswith("/" + forbidden) for n in names), forbidden
+    # of the assignment's checks package, the call-stage modules and nothing else
+    course = {n for n in names if n.startswith(COURSE_CHECKS + "/")}
+    assert course == {f"{COURSE_CHECKS}/{m}.py" for m in [*SPEC.call_stage, "__init__"]}
     assert not (runtime / "solutions").exists()
     assert "import" not in (runtime / "autograder/checks/__init__.py").read_text()
     assert not os.access(runtime / "autograder/checks/call.py", os.W_OK) or os.geteuid() == 0
