@@ -1,4 +1,4 @@
-"""Tests of the reference solutions of notebook 02 (solutions/landscape_geometry.py).
+"""Tests of the reference solutions of notebook 02 (solutions/landscape_geometry/).
 
 Every expected value comes from an independent oracle: quadratic losses 0.5·θᵀAθ + bᵀθ whose
 Hessian is A, `torch.autograd.functional.hessian` of small tanh/softplus networks, all 2^d sign

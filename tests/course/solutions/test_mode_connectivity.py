@@ -1,4 +1,4 @@
-"""Tests of the reference solutions of notebook 01 (solutions/mode_connectivity.py).
+"""Tests of the reference solutions of notebook 01 (solutions/mode_connectivity/).
 
 Every expected value comes from an independent oracle: the seed's worked example 1 and
 practice problem 1, hand-computed values, per-entry formulas, model copies loaded with
