@@ -33,8 +33,8 @@ The term in commands (run in the course directory, or pass --course-dir):
   autograder grade                 grade new submissions in parallel; feedback; export
   (manual grading in formgrader: the Formgrader tab of JupyterLab in the course dir)
   autograder feedback              regenerate the feedback pages after manual grading
-  autograder export                grades.csv, JSON records, Gradescope results
-  autograder report                pass rates per item, score histogram, slowest submissions
+  autograder export                exports/ID/: grades.csv, JSON records, Gradescope results
+  autograder report                reports/ID/: pass rates per item, score histogram, slowest
   autograder demo                  the whole pipeline on example submissions, in a temp dir
 """
 
@@ -392,10 +392,10 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "export",
         "write grades.csv, JSON records and Gradescope results",
-        "Write exports/grades.csv (one row per student: every graded item in notebook order, "
-        "the notebook totals, the total), exports/records/<student>.json and exports/"
-        "gradescope/<student>/results.json. Manual grades and overrides made in formgrader "
-        "are included.",
+        "Write exports/ID/grades.csv (one row per student: every graded item in notebook "
+        "order, the notebook totals, the total), exports/ID/records/<student>.json and "
+        "exports/ID/gradescope/<student>/results.json, ID being the assignment. Manual "
+        "grades and overrides made in formgrader are included.",
         _cmd_export,
     )
 
@@ -403,7 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
         "report",
         "per-item pass rates, score distribution, slowest submissions",
         "Print the grade table, the pass rate of every graded item, the score distribution "
-        "and the slowest submissions; write reports/report.png and reports/report.html.",
+        "and the slowest submissions; write reports/ID/report.png and reports/ID/report.html.",
         _cmd_report,
     )
 

@@ -161,7 +161,7 @@ class NotebookBuild:
         self.ids: set[str] = set()
 
     def where(self, cell: ContentCell) -> str:
-        return f"{self.content.path}:{cell.line}"
+        return f"{cell.path}:{cell.line}"
 
     def add(self, nb_cell: nbformat.NotebookNode, cell_id: str, role: str, where: str) -> None:
         if len(cell_id) > MAX_CELL_ID:
@@ -345,9 +345,17 @@ def build_notebook(content: Content, spec: AssignmentSpec) -> nbformat.NotebookN
 
 
 def content_path(spec: AssignmentSpec, notebook: str) -> Path:
+    """A notebook's content: ``<content dir>/<notebook>.py``, or the folder
+    ``<content dir>/<notebook>/`` of files read in name order."""
     if spec.content_dir is None:
         raise SpecError(f"{spec.path}: the assignment has no [content] dir")
-    return spec.content_dir / f"{notebook}.py"
+    folder = spec.content_dir / notebook
+    if folder.is_dir():
+        return folder
+    path = spec.content_dir / f"{notebook}.py"
+    if not path.is_file():
+        raise SpecError(f"no content for {notebook}: neither {path} nor {folder}/ exists")
+    return path
 
 
 def build_notebooks(

@@ -1,6 +1,7 @@
 """Read a notebook's content file: its cells as plain text, each with a role.
 
-A content file is a Python file in the "percent" format (as jupytext writes it): every cell
+A notebook's content is one file, or a folder of files read in name order (e.g. one per
+section). A content file is a Python file in the "percent" format (as jupytext writes it): every cell
 starts with a header line ``# %%``, followed by ``[markdown]`` for a text cell and by
 ``key=value`` pairs (values in JSON: ``"text"``, numbers, ``true``/``false``, ``{...}``).
 The lines of a markdown cell are comments (``# text``, or ``#`` for an empty line); the
@@ -88,6 +89,7 @@ class ContentCell:
     source: str
     meta: dict[str, Any] = field(default_factory=dict)
     line: int = 0  # the header's line number
+    path: Path = Path("<content>")  # the file it was read from
 
     @property
     def id(self) -> str | None:
@@ -101,6 +103,7 @@ class Content:
     path: Path
     options: dict[str, Any]
     cells: list[ContentCell]
+    header_line: int | None = None  # where the [notebook] header is, if there is one
 
 
 def _parse_header(text: str, where: str) -> tuple[str | None, dict[str, Any]]:
@@ -192,6 +195,7 @@ def parse_content(text: str, path: str | os.PathLike[str] = "<content>") -> Cont
     """Parse a content file's text (see the module docstring); SpecError names the line."""
     path = Path(path)
     options = dict(NOTEBOOK_OPTIONS)
+    header_line: list[int | None] = [None]
     cells: list[ContentCell] = []
     current: tuple[int, str | None, dict[str, Any]] | None = None
     body: list[tuple[int, str]] = []
@@ -213,6 +217,7 @@ def parse_content(text: str, path: str | os.PathLike[str] = "<content>") -> Cont
             if cells:
                 raise SpecError(f"{where}: the [notebook] header comes first")
             options.update(meta)
+            header_line[0] = number
             return
         if kind not in (None, "markdown"):
             raise SpecError(f"{where}: unknown cell kind [{kind}] (only [markdown], [notebook])")
@@ -227,7 +232,7 @@ def parse_content(text: str, path: str | os.PathLike[str] = "<content>") -> Cont
                 raise SpecError(
                     f'{where}: a code cell names its role: role="{"|".join(CODE_ROLES)}"'
                 )
-        cell = ContentCell(cell_kind, role, source, meta, number)
+        cell = ContentCell(cell_kind, role, source, meta, number, path)
         _check_cell(cell, where)
         cells.append(cell)
 
@@ -250,17 +255,46 @@ def parse_content(text: str, path: str | os.PathLike[str] = "<content>") -> Cont
             seen[cell.id] = cell.line
     if options["test_ids"] not in ("hyphenated", "grade_id"):
         raise SpecError(f"{path}: test_ids is 'hyphenated' or 'grade_id'")
-    return Content(path, options, cells)
+    return Content(path, options, cells, header_line[0])
 
 
-def read_content(path: str | os.PathLike[str]) -> Content:
-    """Parse the content file at `path`."""
-    path = Path(path)
+def _read_file(path: Path) -> Content:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError(f"cannot read the content file {path}: {exc}") from None
     return parse_content(text, path)
+
+
+def read_content(path: str | os.PathLike[str]) -> Content:
+    """Parse a notebook's content: one file, or a folder of files (``*.py``, in name order,
+    e.g. one per section) whose cells follow each other. Only the first file may hold the
+    ``[notebook]`` header; cell ids are unique across the files."""
+    path = Path(path)
+    if not path.is_dir():
+        return _read_file(path)
+    files = sorted(p for p in path.glob("*.py") if p.is_file())
+    if not files:
+        raise SpecError(f"the content folder {path} holds no *.py files")
+    parts = [_read_file(f) for f in files]
+    for part in parts[1:]:
+        if part.header_line is not None:
+            raise SpecError(
+                f"{part.path}:{part.header_line}: only the first file of {path} "
+                "may have the [notebook] header"
+            )
+    cells = [cell for part in parts for cell in part.cells]
+    seen: dict[str, ContentCell] = {}
+    for cell in cells:
+        if cell.id is not None:
+            if cell.id in seen:
+                first = seen[cell.id]
+                raise SpecError(
+                    f"{cell.path}:{cell.line}: cell id {cell.id!r} used twice (first at "
+                    f"{first.path}:{first.line})"
+                )
+            seen[cell.id] = cell
+    return Content(path, parts[0].options, cells, parts[0].header_line)
 
 
 def markdown_lines(source: str) -> list[str]:

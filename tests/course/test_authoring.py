@@ -1,41 +1,47 @@
-"""The authoring scripts and the committed source notebooks agree.
+"""The course's content files and the committed source notebooks agree.
 
-Each ``autograder/authoring/gen_0N.py`` writes its source notebook, reading the hidden-check
-parts (and their descriptions) from the registry. A change to the checks without rerunning
-the script leaves the committed notebook stale; this test says which one to regenerate.
+Each notebook of `source/landscapes/` is built from its content folder
+(`source/landscapes/content/<notebook>/`) with the model answers spliced from `solutions/`
+and the hidden-test cells made from the checks. A change to the content, a check or a
+reference solution without `autograder build` leaves the committed notebook stale; this
+test says which one.
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-NOTEBOOKS = {
-    "01": "01_mode_connectivity.ipynb",
-    "02": "02_landscape_geometry.ipynb",
-    "03": "03_lottery_tickets.ipynb",
-    "04": "04_quiz.ipynb",
-}
+from autograder.checks import registry
+from autograder.content.builder import ROLE_KEY, built_text
+from autograder.content.parse import read_content
+
+SPEC = registry.spec_of()
 
 
-@pytest.mark.parametrize("number", sorted(NOTEBOOKS))
-def test_script_regenerates_the_committed_notebook(number: str, tmp_path: Path) -> None:
-    out = tmp_path / NOTEBOOKS[number]
-    script = REPO / "autograder" / "authoring" / f"gen_{number}.py"
-    proc = subprocess.run(
-        [sys.executable, str(script), str(out)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
+@pytest.mark.parametrize("notebook", SPEC.notebooks)
+def test_committed_notebook_is_what_its_content_builds(notebook: str) -> None:
+    committed = (SPEC.root / f"{notebook}.ipynb").read_text(encoding="utf-8")
+    assert built_text(SPEC, notebook) == committed, (
+        f"source/landscapes/{notebook}.ipynb is out of date: run `autograder build`"
     )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    committed = REPO / "source" / "landscapes" / NOTEBOOKS[number]
-    assert out.read_bytes() == committed.read_bytes(), (
-        f"source/landscapes/{NOTEBOOKS[number]} is out of date: run "
-        f"python autograder/authoring/gen_{number}.py && autograder build --course-dir ."
-    )
+
+
+@pytest.mark.parametrize("notebook", SPEC.notebooks)
+def test_every_answer_comes_from_the_reference(notebook: str) -> None:
+    """No model answer is written in the content: answer cells hold only what the student
+    sees above the function (or the value's stub and explanation)."""
+    content = read_content(SPEC.content_dir / notebook)
+    for cell in content.cells:
+        if cell.role == "answer" and "solution" in cell.meta:
+            assert f"def {cell.meta['solution']}(" not in cell.source, cell.id
+            assert "BEGIN SOLUTION" not in cell.source, cell.id
+
+
+def test_roles_reach_the_notebooks() -> None:
+    import nbformat
+
+    for notebook in SPEC.notebooks:
+        nb = nbformat.read(str(SPEC.root / f"{notebook}.ipynb"), as_version=4)
+        roles = {c.metadata[ROLE_KEY]["role"] for c in nb.cells}
+        assert roles <= {"text", "written", "setup", "answer", "visible", "hidden", "demo"}
+        assert "answer" in roles and "hidden" in roles

@@ -1,0 +1,239 @@
+# %% [markdown] id="filter-normalize-intro"
+# ## 6. Pictures of the landscape
+#
+# ### 6.1 Random directions and filter normalisation
+#
+# A loss landscape with $d$ dimensions cannot be drawn, but slices of it can. Goodfellow, Vinyals &
+# Saxe (2015, *Qualitatively characterizing neural network optimization problems*, ICLR) looked at
+# the loss along the straight line from the initial to the trained parameters — a 1-D slice, the
+# same idea notebook 01 used between two solutions. The 2-D version picks two directions
+# $d_1, d_2$ and evaluates
+#
+# $$f(\alpha, \beta) = L(\theta^* + \alpha\,d_1 + \beta\,d_2)$$
+#
+# on a grid. The directions are usually random (two random Gaussian vectors in a high-dimensional
+# space are nearly orthogonal); the top Hessian eigenvectors are another choice.
+#
+# **The scale problem.** A random Gaussian direction has entries of the same size for every
+# parameter. But the weights of a network are not all of the same size — and by section 5, their
+# size per unit can be changed at will without changing the function. A step of size 0.1 in a
+# layer whose weights are around 0.01 destroys that layer; in a layer with weights around 10 it
+# does nothing. Raw random directions therefore show the scale of the weights as much as the
+# landscape, and two networks (or the same network rescaled) cannot be compared.
+#
+# **Filter normalisation** (Li, Xu, Taylor, Studer & Goldstein, 2018, *Visualizing the Loss
+# Landscape of Neural Nets*, NeurIPS) rescales the random direction **filter by filter** to the
+# norm of the corresponding filter of the weights:
+#
+# $$d_i \;\leftarrow\; \frac{d_i}{\|d_i\| + 10^{-10}}\;\|\theta_i\| ,$$
+#
+# where $i$ runs over the filters of every weight tensor — for a linear layer, the rows of the
+# weight matrix (the incoming weights of one unit); for a convolution, the output channels — and
+# $\|\cdot\|$ is the Frobenius norm of the filter. After it, a step $\alpha = 1$ moves every filter by
+# exactly its own norm, whatever its scale. Biases and normalisation-layer parameters (tensors with
+# $\le 1$ dimension) are set to **zero** in the direction, i.e. not perturbed (the "ignore biasbn"
+# option of Li et al.'s code).
+#
+# > **Correction to the course text.** Its formula,
+# > $\delta_{ij}^{\text{norm}} = \frac{\delta_{ij}}{\|\theta_{ij}^*\|_F}\cdot\|\theta_{ij}^*\|_F = \delta_{ij}$,
+# > is garbled: it divides and multiplies by the same *weight* norm, which changes nothing. The
+# > direction must be divided by **its own** filter norm $\|d_i\|$ and multiplied by the
+# > **weights'** filter norm $\|\theta_i\|$, as above.
+#
+# Why it removes the rescaling of section 5: rescaling unit $i$ by $c$ multiplies row $i$ of the
+# first weight matrix by $c$ — and its filter-normalised direction by $c$ too. (For the outgoing
+# weights, scaled by $1/c$, the same holds when all units share one $c$.) So
+# $\theta' + \alpha d'$ is exactly the rescaling of $\theta + \alpha d$, and the two pictures are
+# identical. The last demonstration checks it.
+
+# %% id="filter-normalize-solution" role="answer" solution="filter_normalize" section="6.1"
+from collections.abc import Mapping
+
+import torch
+
+FILTER_NORM_EPS = 1e-10
+"""Added to each filter's direction norm, so that an all-zero filter does not divide by 0."""
+
+# %% role="visible" item="filter_normalize"
+# Visible tests for `filter_normalize`.
+_theta_p = {"w": torch.tensor([[3.0, 4.0], [0.0, 1.0]]), "b": torch.tensor([1.0, 2.0])}
+_direction = {"w": torch.tensor([[1.0, 0.0], [2.0, 2.0]]), "b": torch.tensor([5.0, 5.0])}
+_direction_before = {k: v.clone() for k, v in _direction.items()}
+_out = filter_normalize(_direction, _theta_p)
+assert isinstance(_out, dict) and list(_out) == ["w", "b"], "return a dict with direction's keys, in order"
+_expected_w = torch.tensor([[5.0, 0.0], [0.5**0.5, 0.5**0.5]])
+assert torch.allclose(_out["w"], _expected_w, atol=1e-6), (
+    "row 0: ||theta_0|| = 5, ||d_0|| = 1, so d_0 becomes [5, 0]; row 1: ||theta_1|| = 1, "
+    f"||d_1|| = 2 sqrt(2), so d_1 becomes [0.7071, 0.7071]; expected {_expected_w}, got {_out['w']}")
+assert torch.equal(_out["b"], torch.zeros(2)), f"1-D tensors (biases) become zeros, got {_out['b']}"
+assert all(torch.equal(_direction[k], _direction_before[k]) for k in _direction), "direction must not be changed"
+# A convolution-like 4-D tensor: one filter per output channel (dim 0).
+_g = torch.Generator().manual_seed(0)
+_kernel = {"conv.weight": torch.randn(3, 2, 2, 2, generator=_g)}
+_random = {"conv.weight": torch.randn(3, 2, 2, 2, generator=_g)}
+_normed = filter_normalize(_random, _kernel)["conv.weight"]
+_filter_norms = torch.linalg.vector_norm(_normed.reshape(3, -1), dim=1)
+assert torch.allclose(_filter_norms, torch.linalg.vector_norm(_kernel["conv.weight"].reshape(3, -1), dim=1)), (
+    "every filter (index along dim 0) of the result has the norm of the matching filter of theta")
+_cosine = torch.nn.functional.cosine_similarity(_normed.reshape(3, -1), _random["conv.weight"].reshape(3, -1))
+assert torch.allclose(_cosine, torch.ones(3)), "each filter keeps its direction; only its length changes"
+try:
+    filter_normalize({"w": torch.ones(2, 2)}, _theta_p)
+except ValueError:
+    pass
+else:
+    raise AssertionError("direction and theta with different keys should raise ValueError")
+print("filter_normalize: visible tests passed")
+
+# %% role="hidden" item="filter_normalize"
+
+# %% [markdown] id="loss-surface-intro"
+# ### 6.2 The loss on a plane
+#
+# `loss_surface(loss_fn, theta, d1, d2, alphas, betas)` evaluates
+# $Z_{ij} = L(\theta + \alpha_i d_1 + \beta_j d_2)$ on the grid: **row $i$ belongs to `alphas[i]`,
+# column $j$ to `betas[j]`** — `lab.plot_surface` puts $\alpha$ on the x axis and expects exactly
+# this layout (a transposed grid silently swaps the axes of the picture). `theta`, `d1` and `d2`
+# are flat vectors: flatten filter-normalised `Params` with `lab.flatten_params`. Evaluate without
+# gradients; a $25\times25$ grid is 625 forward passes, a fraction of a second for our networks.
+
+# %% id="loss-surface-solution" role="answer" solution="loss_surface" section="6.2"
+import torch
+
+# %% role="visible" item="loss_surface"
+# Visible tests for `loss_surface` on L(theta) = theta_0**2 + 4 theta_1**2.
+_weights = torch.tensor([1.0, 4.0], dtype=torch.float64)
+
+
+def _bowl(theta):
+    return (_weights * theta**2).sum()
+
+
+_theta = torch.tensor([1.0, 0.0], dtype=torch.float64)
+_theta_before = _theta.clone()
+_d1 = torch.tensor([1.0, 0.0], dtype=torch.float64)
+_d2 = torch.tensor([0.0, 1.0], dtype=torch.float64)
+_alphas = [-1.0, 0.0, 1.0]
+_betas = [-0.5, 0.0, 0.5, 1.0]
+_Z = loss_surface(_bowl, _theta, _d1, _d2, _alphas, _betas)
+assert isinstance(_Z, torch.Tensor), f"return a tensor, got {type(_Z).__name__}"
+assert _Z.shape == (3, 4), f"shape (len(alphas), len(betas)) = (3, 4), got {tuple(_Z.shape)}"
+_a = torch.tensor(_alphas, dtype=torch.float64)
+_b = torch.tensor(_betas, dtype=torch.float64)
+_expected = (1.0 + _a[:, None]) ** 2 + 4.0 * _b[None, :] ** 2
+assert torch.allclose(_Z, _expected), (
+    f"Z[i, j] = L(theta + alphas[i] d1 + betas[j] d2) = (1 + alphas[i])**2 + 4 betas[j]**2; "
+    f"expected\n{_expected}\ngot\n{_Z}")
+assert float(_Z[1, 1]) == float(_bowl(_theta)), "at alpha = beta = 0 the surface is L(theta)"
+assert not _Z.requires_grad, "compute the surface without gradients"
+assert torch.equal(_theta, _theta_before), "theta must not be changed"
+assert loss_surface(_bowl, _theta, _d1, _d2, torch.linspace(-1, 1, 5), np.array([0.0])).shape == (5, 1), (
+    "alphas and betas may be tensors or numpy arrays")
+try:
+    loss_surface(_bowl, _theta, _d1, _d2, [], _betas)
+except ValueError:
+    pass
+else:
+    raise AssertionError("an empty alphas should raise ValueError")
+print("loss_surface: visible tests passed")
+
+# %% role="hidden" item="loss_surface"
+
+# %% [markdown] id="demo-surface-intro"
+# ### Demonstration: the landscape around a small-batch and a full-batch minimum
+#
+# The two networks of section 4.3 after 2000 steps. For each: two random Gaussian directions
+# (drawn from the same seed, so both networks get the same raw directions), filter-normalised
+# with respect to that network's own weights, and the **training** loss on a $25\times25$ grid
+# with $\alpha, \beta \in [-0.4, 0.4]$. The colour scale is capped at 1.5, just above the
+# chance-level loss $\ln 4 \approx 1.39$: everything yellow is no better than guessing. This is
+# the figure that question "reading the landscape plot" of notebook 04 refers to.
+
+# %% id="demo-surface" role="demo"
+GRID = torch.linspace(-0.4, 0.4, 25)
+LOSS_CAP = 1.5  # just above the chance-level loss ln 4 = 1.39
+
+
+def random_directions(params, seed):
+    # Two raw Gaussian directions shaped like `params`, from a seeded generator.
+    g = torch.Generator().manual_seed(seed)
+    return [{name: torch.randn(p.shape, generator=g) for name, p in params.items()} for _ in range(2)]
+
+
+def filter_normalized_surface(params, seed=0):
+    # The training loss on the plane of two filter-normalised random directions through `params`.
+    d1, d2 = (lab.flatten_params(filter_normalize(d, params)) for d in random_directions(params, seed))
+    return loss_surface(train_loss_fn, lab.flatten_params(params), d1, d2, GRID, GRID)
+
+
+with needs("filter_normalize", "loss_surface"):
+    labels = ("batch 32", "full batch")
+    surfaces = {label: filter_normalized_surface(lab.params_of(nets[(label, 2000)])) for label in labels}
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+    for ax, (label, Z) in zip(axes, surfaces.items()):
+        lab.plot_surface(GRID, GRID, Z.clamp(max=LOSS_CAP), ax=ax, levels=20,
+                         title=f"{label}, 2000 steps: training loss (capped at {LOSS_CAP})")
+        inside = float((Z < 0.5).float().mean())
+        print(f"{label:>10}: loss at the centre {float(Z[12, 12]):.3f}, "
+              f"fraction of the grid with loss < 0.5: {inside:.2f}")
+    fig.suptitle("Filter-normalised loss landscapes (Li et al. 2018)")
+    plt.show()
+
+# %% [markdown] id="demo-surface-after"
+# **What to look for.** Both pictures show a single basin around the trained point (the red star):
+# closed, roughly elliptical contour lines near the centre, rising to the chance-level plateau
+# (yellow) further out. The basin of the small-batch solution is **wider**: the loss stays low over
+# a larger region of the plane, and the contour lines near the centre are further apart. The
+# full-batch basin is narrow, with tightly packed contour lines — the sharpness measured in
+# section 4.3, now visible. Because both pictures use filter-normalised directions, the comparison
+# is not an artefact of the scale of the weights (next demonstration).
+#
+# What the pictures cannot show: they are 2-D slices of a 1284-dimensional function along two
+# *random* directions. Random directions are nearly orthogonal to the few sharpest eigen-directions,
+# so a slice can look flatter than the landscape is in its worst direction; closed contours near the
+# centre do not prove convexity or a minimum in all directions (section 4.2 found negative
+# curvature); and other directions give other pictures (change the seed).
+
+# %% [markdown] id="demo-surface-rescaled-intro"
+# ### Demonstration: raw against filter-normalised directions
+#
+# The batch-32 network and its rescaled copy from section 5 ($c = 4$ on layers "0" → "2") compute
+# the same function. We draw their landscapes twice with the same random Gaussian vectors: once
+# *raw* (each vector only scaled as a whole, to the length of its filter-normalised version for
+# the original network) and once filter-normalised with respect to each network's own weights.
+
+# %% id="demo-surface-rescaled" role="demo"
+with needs("filter_normalize", "loss_surface", "rescale_hidden_units"):
+    params = lab.params_of(nets[("batch 32", 2000)])
+    rescaled = rescale_hidden_units(params, "0", "2", 4.0)
+    raw1, raw2 = random_directions(params, seed=0)
+    fn1, fn2 = (lab.flatten_params(filter_normalize(d, params)) for d in (raw1, raw2))
+    # Raw directions: the same Gaussian vectors, scaled as a whole to the filter-normalised length.
+    raw_flat = [lab.flatten_params(raw) for raw in (raw1, raw2)]
+    raw_flat = [r * (fn.norm() / r.norm()) for r, fn in zip(raw_flat, (fn1, fn2))]
+
+    pictures = {}
+    for name, p in (("network", params), ("rescaled copy (c = 4)", rescaled)):
+        theta = lab.flatten_params(p)
+        pictures[("raw", name)] = loss_surface(train_loss_fn, theta, *raw_flat, GRID, GRID)
+        pictures[("filter-normalised", name)] = filter_normalized_surface(p)
+
+    fig, axes = plt.subplots(2, 2, figsize=(13, 10))
+    for row, kind in enumerate(("raw", "filter-normalised")):
+        for col, name in enumerate(("network", "rescaled copy (c = 4)")):
+            lab.plot_surface(GRID, GRID, pictures[(kind, name)].clamp(max=LOSS_CAP), ax=axes[row, col],
+                             levels=20, title=f"{kind} directions: {name}")
+        difference = float((pictures[(kind, "network")] - pictures[(kind, "rescaled copy (c = 4)")]).abs().max())
+        print(f"{kind:>17} directions: max |Z(network) - Z(rescaled copy)| = {difference:.2e}")
+    plt.show()
+
+# %% [markdown] id="demo-surface-rescaled-after"
+# **What to look for.** With **raw** directions the two pictures differ, although the networks
+# compute the same function: the copy's $32\times32$ weight matrix (layer "2") is four times
+# smaller, so the same step disturbs it four times more (while its four times larger first layer
+# hardly notices), and its basin looks much narrower — the picture shows the parameterisation. With
+# **filter-normalised** directions the two pictures are identical (here to the last bit, since
+# $c$ is a power of two): the normalisation moves every filter in proportion to its own size,
+# which is exactly what the rescaling symmetry requires. This is the property that makes
+# filter-normalised pictures comparable across networks — but note that it protects against the
+# *rescaling* symmetry only; it does not make a 2-D slice a complete description of the landscape.

@@ -1,0 +1,284 @@
+# %% [markdown] id="rewind-intro"
+# ## 3. Rewinding and the full IMP loop
+#
+# ### 3.1 Rewinding
+#
+# Step 4 of IMP resets the network to its initialisation, keeping the mask:
+# `rewind(init_params, masks)` returns a copy of `init_params` in which every pruned entry is 0.
+# Two details matter in practice:
+#
+# * **it is a copy** — new tensors that share no memory with `init_params`. The rewound weights
+#   are about to be trained in place; if they shared memory with $\theta_0$, training would
+#   silently change $\theta_0$, and the next round would rewind to the wrong weights;
+# * **every tensor is rewound**, not only the pruned ones: biases (not in `masks`) are copied
+#   back to their initial values too. Rewinding means the whole network restarts from
+#   $\theta_0$ (and the optimiser restarts too: `lab.train` creates a fresh one on each call).
+
+# %% id="rewind-solution" role="answer" solution="rewind" section="3.1"
+import torch
+
+# %% role="visible" item="rewind"
+# Visible tests for `rewind`.
+init = {"W1": torch.tensor([[0.8, -0.1, 0.3], [-0.5, 0.02, 0.6], [0.1, -0.9, -0.2], [0.4, 0.05, -0.7]]),
+        "b1": torch.tensor([0.5, -0.5, 0.25, 0.0])}
+masks = {"W1": torch.tensor([[1, 0, 1], [1, 0, 1], [0, 1, 1], [1, 0, 1]], dtype=torch.bool)}
+init_before = {k: v.clone() for k, v in init.items()}
+out = rewind(init, masks)
+assert isinstance(out, dict) and list(out) == ["W1", "b1"], (
+    f"rewind should return a dict with every key of init_params, in order; got {list(out) if isinstance(out, dict) else out}")
+expected_W1 = torch.tensor([[0.8, 0.0, 0.3], [-0.5, 0.0, 0.6], [0.0, -0.9, -0.2], [0.4, 0.0, -0.7]])
+assert torch.equal(out["W1"], expected_W1), f"pruned entries must be 0, the rest unchanged; got\n{out['W1']}"
+assert torch.equal(out["b1"], init["b1"]), "keys not in masks (the bias) are copied unchanged"
+assert out["W1"].dtype == init["W1"].dtype, "rewind keeps the dtype"
+assert all(torch.equal(init[k], init_before[k]) for k in init), "rewind must not change init_params"
+out["b1"][0] = 100.0
+assert init["b1"][0] == 0.5, (
+    "the returned tensors must be copies: changing them (e.g. by training) must not change init_params")
+try:
+    rewind(init, {"W2": torch.ones(2, 2, dtype=torch.bool)})
+except ValueError:
+    pass
+else:
+    raise AssertionError("a mask key absent from init_params should raise ValueError")
+print("rewind: visible tests passed")
+
+# %% role="hidden" item="rewind"
+
+# %% [markdown] id="imp-intro"
+# ### 3.2 Iterative magnitude pruning
+#
+# Now the whole loop. `iterative_magnitude_pruning(init_params, train_fn, rounds, fraction)`:
+#
+# ```
+# masks = all True, for every tensor of init_params with dim >= 2   # weights, not biases
+# repeat `rounds` times:
+#     trained = train_fn(rewind(init_params, masks), masks)         # steps 4 and 2
+#     masks   = global_prune(trained, masks, fraction)              # step 3
+#     remember masks
+# return the list of masks after each round
+# ```
+#
+# IMP does not care *how* the network is trained: that is the job of `train_fn(params, masks)`,
+# which you pass in. The demonstrations below use a `train_fn` that loads the rewound parameters
+# into a model, calls `lab.train(model, X, y, mask=masks, ...)` and returns `lab.params_of(model)`.
+# Training with a mask is more than zeroing the pruned weights once — Adam's running averages
+# would move them away from zero again — so `lab.train` zeroes their gradients before and the
+# weights themselves after every optimiser step.
+#
+# Two things to get right: `train_fn` is called **exactly once per round**, and every round
+# starts again from `init_params` — not from the previous round's trained weights (that would be
+# pruning with fine-tuning, a different algorithm). And validate `fraction` before the loop, even
+# when `rounds` is 0.
+#
+# **Late rewinding** (section 4) needs no new code: pass the parameters after $k$ training steps
+# as `init_params`.
+
+# %% id="iterative-magnitude-pruning-solution" role="answer" solution="iterative_magnitude_pruning" section="3.2"
+from collections.abc import Callable
+
+import torch
+
+# %% role="visible" item="iterative_magnitude_pruning"
+# Visible tests for `iterative_magnitude_pruning`, with a toy train_fn that "trains" by adding
+# a fixed tensor, and records how it was called.
+init = {"0.weight": torch.tensor([[0.1, -0.2, 0.3], [0.4, -0.5, 0.6]]),
+        "0.bias": torch.tensor([0.01, 0.02]),
+        "2.weight": torch.tensor([[1.0, -1.0], [0.05, 0.5]])}
+init_before = {k: v.clone() for k, v in init.items()}
+push = {"0.weight": torch.tensor([[0.0, 0.0, 0.0], [0.0, 0.0, 0.9]]),
+        "0.bias": torch.zeros(2), "2.weight": torch.zeros(2, 2)}
+calls = []
+
+def toy_train_fn(params, masks):
+    calls.append(({k: v.clone() for k, v in params.items()}, {k: v.clone() for k, v in masks.items()}))
+    return {k: params[k] + push[k] for k in params}
+
+history = iterative_magnitude_pruning(init, toy_train_fn, 2, 0.5)
+assert isinstance(history, list) and len(history) == 2, "IMP should return one masks dict per round"
+assert len(calls) == 2, f"train_fn must be called exactly once per round, got {len(calls)} calls"
+assert set(calls[0][1]) == {"0.weight", "2.weight"}, (
+    f"masks exist for the tensors with dim >= 2 only (not the bias); got keys {set(calls[0][1])}")
+assert all(m.all() for m in calls[0][1].values()), "round 1 trains the dense network (all True masks)"
+assert torch.equal(calls[0][0]["0.weight"], init["0.weight"]), "round 1 starts from init_params"
+m1 = history[0]
+assert sum(int(m.sum()) for m in m1.values()) == 5, (
+    "round 1: 10 prunable weights, prune_count(10, 0.5) = 5 pruned, 5 kept")
+expected_m1 = {"0.weight": torch.tensor([[False, False, False], [False, True, True]]),
+               "2.weight": torch.tensor([[True, True], [False, True]])}
+assert all(torch.equal(m1[k], expected_m1[k]) for k in m1), (
+    f"round 1 masks: the five largest trained magnitudes are 1.0, 1.0, 0.5, 0.5 and 1.5 (0.6 + 0.9); "
+    f"expected {expected_m1}, got {m1}")
+rewound = calls[1][0]
+assert torch.equal(rewound["0.weight"], init["0.weight"] * m1["0.weight"]), (
+    "round 2 must start from rewind(init_params, masks): init values where kept, 0 where pruned "
+    "(not the trained weights of round 1)")
+assert torch.equal(rewound["0.bias"], init["0.bias"]), "biases are rewound to init too"
+assert sum(int(m.sum()) for m in history[1].values()) == 2, "round 2: 5 kept, prune_count(5, 0.5) = 3 pruned"
+assert all(torch.equal(init[k], init_before[k]) for k in init), "IMP must not change init_params"
+assert iterative_magnitude_pruning(init, toy_train_fn, 0, 0.5) == [], "rounds = 0: an empty list"
+try:
+    iterative_magnitude_pruning(init, toy_train_fn, 0, 1.5)
+except ValueError:
+    pass
+else:
+    raise AssertionError("fraction 1.5 must raise ValueError even when rounds = 0")
+print("iterative_magnitude_pruning: visible tests passed")
+
+# %% role="hidden" item="iterative_magnitude_pruning"
+
+# %% [markdown] id="demo-imp-intro"
+# ### 3.3 Demonstration: is the rewound ticket special?
+#
+# The experiment of Frankle & Carbin, on a small scale:
+#
+# * **data:** the 4-arm spiral of `lab.make_dataset(seed=0)` (1024 training and 1024 test points;
+#   chance accuracy 1/4);
+# * **network:** `lab.make_mlp(seed=0)`, a 2-32-32-4 ReLU MLP: 1216 prunable weights, 68 biases;
+#   its initial weights are $\theta_0$;
+# * **training:** `lab.train`, 500 Adam steps (learning rate 0.01, batch 64) — about a quarter
+#   of a second;
+# * **IMP:** 20% of the remaining weights per round (global pruning), 13 rounds, so the tickets
+#   trained in rounds 1–13 are 0%, 20%, 36%, …, about 93% sparse;
+# * **control:** each of those masks trained from a *fresh* random initialisation
+#   (`lab.make_mlp(seed=1)`'s weights, masked) with everything else equal.
+#
+# The next (read-only) cell defines these settings and small helpers that the demonstrations
+# share; a run is computed once and reused.
+
+# %% id="demo-helpers" role="demo"
+# Settings and helpers shared by the demonstrations (read-only).
+DATA = lab.make_dataset(seed=0)   # the 4-arm spiral: 1024 training and 1024 test points
+CHANCE = 1.0 / lab.NUM_CLASSES    # accuracy of guessing: 0.25
+STEPS = 500                       # Adam steps per training run (lab.train defaults: lr 0.01, batch 64)
+FRACTION = 0.2                    # IMP prunes 20% of the remaining weights per round
+ROUNDS = 13                       # tickets trained at 0%, 20%, 36%, ..., about 93% sparsity
+INIT_SEED = 0                     # theta_0 = the weights of lab.make_mlp(seed=0)
+REINIT_SEED = 1                   # the control's fresh random initialisation
+LATE_K = 20                       # late rewinding: rewind to the weights after 20 of the 500 steps
+CLEAR_MARGIN = 0.03               # "clearly better": at least 3 percentage points of test accuracy
+
+theta0 = lab.params_of(lab.make_mlp(seed=INIT_SEED))
+_runs = {}
+
+
+def memo(key, compute):
+    # Run compute() once and reuse its result: several demonstrations share the same runs.
+    if key not in _runs:
+        _runs[key] = compute()
+    return _runs[key]
+
+
+def dense_masks(params):
+    # All-True masks for the prunable tensors (dim >= 2), as IMP starts.
+    return {name: torch.ones_like(value, dtype=torch.bool)
+            for name, value in params.items() if value.dim() >= 2}
+
+
+def sparsity_of(masks):
+    total = sum(m.numel() for m in masks.values())
+    return 1.0 - sum(int(m.sum()) for m in masks.values()) / total
+
+
+def train_ticket(start_params, masks, data=DATA, *, steps=STEPS, seed=0):
+    # Train the subnetwork `masks` from start_params; return (trained params, test accuracy).
+    model = lab.make_mlp(seed=INIT_SEED)  # the architecture; its weights are replaced next
+    lab.load_params(model, start_params)
+    lab.train(model, data.X_train, data.y_train, steps=steps, seed=seed, mask=masks)
+    return lab.params_of(model), lab.accuracy(model, data.X_test, data.y_test)
+
+
+def imp_run(init_params, data=DATA, *, steps=STEPS, rounds=ROUNDS):
+    # IMP rewinding to init_params. Returns (masks after each round, test accuracies), where
+    # accuracies[i] is the ticket trained in round i + 1, i.e. with the masks BEFORE that round.
+    accuracies = []
+
+    def train_fn(params, masks):
+        trained, acc = train_ticket(params, masks, data, steps=steps)
+        accuracies.append(acc)
+        return trained
+
+    history = iterative_magnitude_pruning(init_params, train_fn, rounds, FRACTION)
+    return history, accuracies
+
+
+def trained_masks(history):
+    # The masks each round trained with: dense, then the masks after rounds 1 .. R-1.
+    return [dense_masks(theta0), *history[:-1]]
+
+
+def step0_tickets():
+    # Section 3: IMP rewinding to theta_0.
+    return memo("step0", lambda: imp_run(theta0))
+
+
+def reinit_control():
+    # The same masks, trained from a fresh random initialisation.
+    history, _ = step0_tickets()
+    theta_random = lab.params_of(lab.make_mlp(seed=REINIT_SEED))
+    return memo("reinit", lambda: [train_ticket(rewind(theta_random, m), m)[1]
+                                   for m in trained_masks(history)])
+
+
+def theta_late():
+    # Section 4: the dense network after LATE_K training steps from theta_0.
+    return memo("theta_k", lambda: train_ticket(theta0, {}, steps=LATE_K)[0])
+
+
+def late_tickets():
+    # Section 4: IMP rewinding to theta_k; each round trains the remaining STEPS - LATE_K steps.
+    return memo("late", lambda: imp_run(theta_late(), steps=STEPS - LATE_K))
+
+
+print(DATA, "| prunable weights:", sum(m.numel() for m in dense_masks(theta0).values()),
+      "| biases:", sum(v.numel() for v in theta0.values() if v.dim() < 2))
+
+# %% id="demo-imp" role="demo"
+with needs("prune_count", "global_prune", "rewind", "iterative_magnitude_pruning"):
+    history0, rewound_acc = step0_tickets()
+    reinit_acc = reinit_control()
+    masks_trained = trained_masks(history0)
+    sparsities = [sparsity_of(m) for m in masks_trained]
+
+    print(f"{'round':>5} {'sparsity':>8} {'rewound':>8} {'re-init':>8} {'diff':>7}   "
+          "density per layer (0.weight / 2.weight / 4.weight)")
+    for r, (m, s, a, b) in enumerate(zip(masks_trained, sparsities, rewound_acc, reinit_acc), 1):
+        layers = " / ".join(f"{float(mask.float().mean()):.2f}" for mask in m.values())
+        print(f"{r:>5} {s:>8.1%} {a:>8.3f} {b:>8.3f} {a - b:>+7.3f}   {layers}")
+    clearly = [s for s, a, b in zip(sparsities, rewound_acc, reinit_acc) if a - b >= CLEAR_MARGIN]
+    print(f"\nrewound ticket better by >= {CLEAR_MARGIN:.0%} points at sparsities:",
+          ", ".join(f"{s:.1%}" for s in clearly) or "none")
+    best = max(range(len(sparsities)), key=lambda i: rewound_acc[i] - reinit_acc[i])
+    print(f"largest gap at {sparsities[best]:.1%} sparsity: rewound {rewound_acc[best]:.3f} vs "
+          f"random re-init {reinit_acc[best]:.3f} (dense network: {rewound_acc[0]:.3f}, chance {CHANCE})")
+
+    ax = lab.plot_sparsity_curve(
+        sparsities,
+        {"IMP ticket, rewound to $\\theta_0$": rewound_acc, "same masks, random re-init": reinit_acc},
+        title="Lottery tickets: rewound vs randomly re-initialised",
+    )
+    ax.axhline(rewound_acc[0], color="grey", linestyle=":", label="dense network")
+    ax.axhline(CHANCE, color="black", linestyle="--", linewidth=0.8, label="chance (1/4)")
+    ax.legend(loc="lower left", fontsize="small")
+    plt.show()
+
+# %% [markdown] id="demo-imp-after"
+# **What to look for.**
+#
+# * **Low sparsity:** both curves sit near the dense network. With most weights still there, *any*
+#   initialisation trains fine — the comparison says nothing yet.
+# * **High sparsity:** the curves separate. The rewound ticket keeps close to the dense accuracy
+#   much longer; the same mask with fresh random weights falls off earlier and further. The
+#   printed list gives the sparsities at which the gap is at least 3 points on this run. Since the
+#   *mask is identical*, the difference is due to the initial values alone — the heart of the
+#   lottery ticket hypothesis.
+# * **The per-layer densities:** global pruning does not prune the layers equally. The
+#   $32\times32$ middle layer (1024 of the 1216 weights) loses weights fastest; the first layer,
+#   whose units have only two inputs and therefore larger initial weights (`lab.make_mlp` draws
+#   them uniformly in $\pm 1/\sqrt{\text{fan\_in}}$), keeps the most. That is global pruning
+#   deciding where sparsity is cheap.
+# * **Very high sparsity:** eventually even the rewound ticket degrades — the network is simply
+#   too small. The interesting region is before that.
+#
+# Every point is a single training run, so a difference of a point or two is noise (run it with
+# other seeds to see how much). The effect you should trust is the systematic gap at high
+# sparsity.
