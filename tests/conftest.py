@@ -24,3 +24,28 @@ from autograder.checks import registry  # noqa: E402
 COURSE_SPEC = registry.set_default_assignment(
     Path(__file__).resolve().parents[1] / "source" / "landscapes"
 )
+
+#: Modules that build and grade whole courses (minutes each), slowest first. Under
+#: `--dist loadfile` each module runs on one worker, in collection order: starting the long
+#: ones first keeps the two workers busy to the end instead of leaving one module running
+#: alone after the other worker has run out of work.
+SLOW_MODULES = (
+    "tests/course/test_notebooks.py",
+    "tests/engine/test_pipeline_cli.py",
+    "tests/engine/test_pipeline_grade.py",
+    "tests/engine/test_cheats.py",
+    "tests/engine/test_second_assignment.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    root = Path(__file__).resolve().parents[1]
+
+    def rank(item) -> int:
+        try:
+            rel = Path(str(item.fspath)).resolve().relative_to(root).as_posix()
+        except ValueError:
+            return len(SLOW_MODULES)
+        return SLOW_MODULES.index(rel) if rel in SLOW_MODULES else len(SLOW_MODULES)
+
+    items.sort(key=rank)  # stable: the order within a module and among the rest is kept
