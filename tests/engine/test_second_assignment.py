@@ -13,13 +13,14 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from autograder import cli
-from autograder.pipeline import examples
+from autograder.pipeline import examples, grade
 from autograder.pipeline.records import load_records
 from autograder.spec import SPEC_FILE, load_spec, to_toml
 from tests.spec_support import write_spec
@@ -47,6 +48,10 @@ def make_course(root: Path) -> Path:
     shutil.copy2(REPO / "source" / "landscapes" / "landscape_lab.py", landscapes)
     write_spec(landscapes, ["02_counts"])
     return root
+
+
+def threads(workers: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=workers)
 
 
 def run(*args: str) -> None:
@@ -116,8 +121,19 @@ def test_two_assignments_in_one_course_dir(tmp_path: Path, capsys) -> None:
         {"02_counts.ipynb": answered(root, "landscapes", "02_counts.ipynb")},
     )
 
-    run("grade", *course, "--assignment", "tiny", "--workers", "2", "--no-progress")
-    run("grade", *course, "--assignment", "landscapes", "--workers", "1", "--no-progress")
+    # the grade verb itself (its CLI is tested elsewhere), on threads: no process pool to
+    # start, the kernels are sandboxed processes all the same
+    grade.main(
+        course_dir=root, assignment="tiny", workers=2, progress=False, executor_factory=threads
+    )
+    grade.main(
+        course_dir=root,
+        assignment="landscapes",
+        workers=1,
+        progress=False,
+        feedback=False,
+        executor_factory=threads,
+    )
 
     tiny_records = {r.student: r for r in load_records(root, "tiny")}
     assert set(tiny_records) == {"alice", "bob"}
