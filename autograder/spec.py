@@ -108,8 +108,9 @@ class AssignmentSpec:
             names.update(p.name for p in self.root.iterdir() if p.name not in self.released_names())
         return sorted(names)
 
-    def reference_paths(self) -> list[Path]:
-        """Folders holding staff-only code of this assignment: its reference and checks."""
+    def staff_paths(self) -> list[Path]:
+        """Folders of this assignment that only staff may see: its checks, its content (the
+        model answers and hidden cells) and its reference package."""
         paths = [p for p in (self.checks_dir, self.content_dir) if p is not None]
         if self.reference_package:
             top = self.reference_package.split(".")[0]

@@ -354,7 +354,7 @@ def protected_paths(spec: AssignmentSpec) -> list[Path]:
     """What a sandboxed kernel must not see even where an allowlisted folder contains it:
     the engine, the assignment's source folder (hidden tests, checks, content), its
     reference, and the course directory above it (gradebook, submissions)."""
-    paths = [*PROTECTED_PATHS, spec.root, *spec.reference_paths()]
+    paths = [*PROTECTED_PATHS, spec.root, *spec.staff_paths()]
     course = spec.root.parent.parent
     if (course / "nbgrader_config.py").is_file():
         paths.append(course)
