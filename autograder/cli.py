@@ -27,6 +27,7 @@ one) and --course-dir DIR (default: the current directory).
 The term in commands (run in the course directory, or pass --course-dir):
   autograder selfcheck             the reference passes every hidden check, the stub none
   autograder build                 source notebooks from content, checks, the release, leak check
+                                   (creates the course secret on first use: autograder secret)
   autograder validate              solutions score full marks, stubs zero, each notebook in time
   nbgrader release_assignment ID   (publish the release to the exchange)
   autograder collect               collect submissions (nbgrader exchange, or --from-zip FILE)
@@ -151,6 +152,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         feedback=not args.no_feedback,
         export=not args.no_export,
         sandbox=not args.no_sandbox,
+        fixed_cases=args.fixed_cases,
     )
     if not records:
         print(
@@ -160,6 +162,12 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         return 0
     for line in report.grade_table(records):
         print(line)
+    withheld = [r for r in records if r.withheld]
+    if withheld:
+        print(f"feedback withheld for {len(withheld)} student(s) (their grades are exported):")
+        for r in withheld:
+            for reason in r.withheld:
+                print(f"  {r.student}: {reason}")
     errors = [r for r in records if r.status == "error"]
     for r in errors:
         print(f"error: {r.student}: {'; '.join(r.reasons)}", file=sys.stderr)
@@ -172,6 +180,12 @@ def _cmd_feedback(args: argparse.Namespace) -> int:
     return feedback.main(
         course_dir=args.course_dir, assignment=args.assignment, students=args.students or None
     )
+
+
+def _cmd_secret(args: argparse.Namespace) -> int:
+    from autograder.pipeline import secret
+
+    return secret.main(course_dir=args.course_dir, new=args.new)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -376,18 +390,47 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the kernels without the sandbox, hidden tests inside the student's kernel "
         "(default: sandboxed where this machine allows a private file system)",
     )
+    p.add_argument(
+        "--fixed-cases",
+        action="store_true",
+        help="grade everyone on the fixed hidden cases a student's machine sees (default: "
+        "each student's own random cases, drawn from the course secret; see `autograder "
+        "secret`)",
+    )
 
     p = add(
         "feedback",
         "generate feedback pages (hidden tests' code never shown)",
         "Run `nbgrader generate_feedback` for the STUDENTs named (default: every graded "
         "student), with the hidden tests' code replaced by one comment line and their "
-        "tracebacks reduced to the feedback message; every page is checked afterwards. "
-        "Run it again after manual grading in formgrader; then `nbgrader "
-        "release_feedback ID` hands the pages out through the exchange.",
+        "tracebacks reduced to the feedback message. Every page is then checked against "
+        "the course's hidden material (hidden test cells, model answers, the code of the "
+        "checks and the reference), minus what the release and the student's own cells "
+        "show: a page that would show some is replaced by a notice and listed, and the "
+        "other pages are kept (exit status 3 when a page was withheld). Run it again after "
+        "manual grading in formgrader; then `nbgrader release_feedback ID` hands the pages "
+        "out through the exchange.",
         _cmd_feedback,
     )
     p.add_argument("students", nargs="*", metavar="STUDENT", help="student ids")
+
+    p = add(
+        "secret",
+        "show the course secret behind per-student hidden cases, or start a new term",
+        "The hidden checks draw each student's random cases from a seed derived from the "
+        "course secret (.autograder/case_secret, kept with the gradebook, readable by its "
+        "owner only; never in the release, feedback, exports or the repository), the "
+        "assignment and the student id. Without options: create the secret if it is missing "
+        "and print where it is and its fingerprint. Keep it (and a backup) while this "
+        "term's work may be regraded: the same secret gives the same cases.",
+        _cmd_secret,
+    )
+    p.add_argument(
+        "--new",
+        action="store_true",
+        help="a new term: replace the secret by a new one, so every student gets new cases "
+        "(the old one is kept beside it as case_secret.<time>.old)",
+    )
 
     add(
         "export",

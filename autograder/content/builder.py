@@ -27,6 +27,8 @@ of their visible and hidden tests (a ``section`` column when answer cells name o
 from __future__ import annotations
 
 import ast
+
+from autograder import pyparse
 import importlib
 import inspect
 import json
@@ -100,7 +102,7 @@ def function_source(function: Any, where: str) -> str:
     if path is None:  # pragma: no cover - functions defined in files always have one
         raise SpecError(f"{where}: no source file for {function.__qualname__}")
     text = Path(path).read_text(encoding="utf-8")
-    tree = ast.parse(text)
+    tree = pyparse.parse(text)
     node = next(
         (
             n

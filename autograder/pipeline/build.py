@@ -35,6 +35,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from autograder import pyparse
 from autograder.checks import registry
 from autograder.errors import SpecError
 from autograder.spec import SPEC_FILE, AssignmentSpec, load_spec
@@ -47,6 +48,7 @@ from .course import (
     open_course,
     run_nbgrader,
 )
+from .secret import ensure_secret
 
 BEGIN_SOLUTION, END_SOLUTION = "BEGIN SOLUTION", "END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
@@ -147,7 +149,7 @@ def _regions(source: str, begin: str, end: str) -> tuple[list[str], list[str], s
 def _check_calls(source: str) -> tuple[list[tuple[str, str, str | None]], list[str]]:
     """The check calls of a code cell as (function, name, part) and what could not be read."""
     try:
-        tree = ast.parse(source)
+        tree = pyparse.parse(source)
     except SyntaxError:
         # IPython magics or a syntax error: fall back on a regular expression.
         calls = []
@@ -565,13 +567,25 @@ def main(
     out(f"source ok: {names}")
     if check_only:
         return 0
+    secret = ensure_secret(course.root, out)
     release = generate_release(course)
     out(f"release generated: {release}")
     leaks = find_leaks(release, course.source_dir, course.spec)
+    leaks += secret_leaks(release, secret)
     if leaks:
         raise PipelineError(_listing(f"the release in {release} leaks", leaks))
     out(f"leak check ok: {sum(1 for p in release.rglob('*') if p.is_file())} released files")
     return 0
+
+
+def secret_leaks(release: Path, secret: bytes) -> list[str]:
+    """Released files that hold the course secret (as hex text or raw bytes)."""
+    found = []
+    for path in sorted(p for p in release.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        if secret.hex().encode() in data.lower() or secret in data:
+            found.append(f"{path.relative_to(release)}: holds the course secret")
+    return found
 
 
 def _listing(title: str, items: Iterable[object]) -> str:

@@ -106,6 +106,7 @@ def main(
         limits=Limits(wall_seconds=timeout),
         progress=progress,
         assignment=course.assignment,
+        out=lambda s: out(f"   {s}"),
     )
     paths = report.write(course.root, records, assignment=course.assignment)
     out("")

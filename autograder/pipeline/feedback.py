@@ -17,11 +17,15 @@ into nbgrader_config.py as ``c.GenerateFeedback.preprocessors``.
 from __future__ import annotations
 
 import html
+import io
 import os
 import re
+import tokenize
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
@@ -36,18 +40,6 @@ FEEDBACK_PREPROCESSORS = (
 """nbgrader's feedback pipeline (GetGrades, CSSHTMLHeaderPreprocessor) with the hiding step."""
 
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
-
-FORBIDDEN_IN_FEEDBACK = (
-    BEGIN_HIDDEN,
-    END_HIDDEN,
-    "check_function",
-    "check_answer",
-    "from autograder",
-    "import autograder",
-    "autograder.checks",
-    "autograder/checks",
-)
-"""What no feedback file may contain (checked on the text a browser shows, tags removed)."""
 
 _CHECK_CALL = re.compile(
     r"\b(?:check_function|check_answer)\(\s*(['\"])(?P<name>\w+)\1"
@@ -97,8 +89,17 @@ def hide_source(source: str) -> str:
 
 
 def is_hidden_test_cell(cell: NotebookNode) -> bool:
-    return cell.get("cell_type") == "code" and (
-        BEGIN_HIDDEN in cell.source or bool(_STAFF.search(cell.source))
+    """A graded test cell (nbgrader's metadata: graded, not a solution) with hidden tests.
+
+    A student's own cell is never one, whatever its text: its code is theirs to see (the
+    autograded notebook's test cells come from the gradebook, not from the submission).
+    """
+    nbg = cell.get("metadata", {}).get("nbgrader", {})
+    return (
+        cell.get("cell_type") == "code"
+        and bool(nbg.get("grade"))
+        and not nbg.get("solution")
+        and (BEGIN_HIDDEN in cell.source or bool(_STAFF.search(cell.source)))
     )
 
 
@@ -126,10 +127,135 @@ def visible_text(html_text: str) -> str:
     return html.unescape(_TAG.sub("", html_text))
 
 
-def leaks_in(html_text: str) -> list[str]:
-    """The forbidden strings that appear in a feedback page's raw HTML or its visible text."""
-    seen = visible_text(html_text)
-    return [w for w in FORBIDDEN_IN_FEEDBACK if w in html_text or w in seen]
+# ---- the leak check ----------------------------------------------------------------------------
+
+MIN_LINE_CHARS = 12
+"""Lines shorter than this (``else:``, ``return out``) are common to any code: never a leak."""
+
+
+def _normal(line: str) -> str:
+    return " ".join(line.split())
+
+
+def text_lines(text: str) -> set[str]:
+    """The lines of `text` as the leak check compares them (whitespace collapsed, short
+    lines dropped)."""
+    return {n for n in map(_normal, text.splitlines()) if len(n) >= MIN_LINE_CHARS}
+
+
+def code_lines(source: str) -> set[str]:
+    """The lines of Python `source` that hold code or a comment, not only string literal
+    text: a check's messages and hints are string literals, and they rightly appear in
+    feedback; its code never does. (Falls back to every line if `source` does not parse.)"""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return text_lines(source)
+    lines = source.splitlines()
+    keep: set[int] = set()
+    skip = {tokenize.STRING, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT}
+    skip |= {
+        getattr(tokenize, n)
+        for n in ("FSTRING_START", "FSTRING_MIDDLE", "FSTRING_END")
+        if hasattr(tokenize, n)
+    }
+    for tok in tokens:
+        if tok.type not in skip and tok.type != tokenize.ENDMARKER:
+            keep.add(tok.start[0])
+    return {
+        n
+        for i in sorted(keep)
+        if i - 1 < len(lines)
+        for n in [_normal(lines[i - 1])]
+        if len(n) >= MIN_LINE_CHARS
+    }
+
+
+def notebook_sources(path: Path) -> str:
+    """Every cell source of a notebook file, joined ("" if it is not a readable notebook)."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # a broken submission: it has no text of its own to exempt
+        return ""
+    return "\n".join(str(c.get("source", "")) for c in nb.get("cells", []))
+
+
+def _regions(source: str, begin: str, end: str) -> str:
+    out: list[str] = []
+    inside = False
+    for line in source.splitlines():
+        if begin in line:
+            inside = True
+        if inside:
+            out.append(line)
+        if end in line:
+            inside = False
+    return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class HiddenMaterial:
+    """What of a course no student may read in feedback: the lines of its hidden test cells
+    and model answers (from the source notebooks), and the code lines of its checks and
+    reference package, minus every line the release shows anyway.
+
+    A page leaks when it shows such a line that the student did not write themselves: a
+    student who types ``from autograder.checks import check_function`` or the hidden-test
+    markers into their own cells sees their own text, not the course's.
+    """
+
+    lines: frozenset[str]
+
+    @classmethod
+    def of(cls, course: Course) -> HiddenMaterial:
+        hidden: set[str] = set()
+        for path in course.source_notebooks():
+            nb = nbformat.read(path, as_version=4)
+            for c in nb.cells:
+                hidden |= text_lines(_regions(c.source, BEGIN_HIDDEN, END_HIDDEN))
+                hidden |= text_lines(_regions(c.source, "BEGIN SOLUTION", "END SOLUTION"))
+        for folder in course.spec.staff_paths():
+            if folder == course.spec.content_dir:
+                continue  # its hidden cells and answers are in the source notebooks
+            for py in sorted(folder.rglob("*.py")):
+                hidden |= code_lines(py.read_text(encoding="utf-8", errors="replace"))
+        public: set[str] = set()
+        for path in course.release_notebooks():
+            public |= text_lines(notebook_sources(path))
+        for name in course.spec.release_files:
+            released = course.release_dir / name
+            if released.is_file():
+                public |= text_lines(released.read_text(encoding="utf-8", errors="replace"))
+        return cls(frozenset(hidden - public))
+
+    def leaks(self, html_text: str, own_text: str = "") -> list[str]:
+        """The hidden lines `html_text` shows that are not in `own_text` (the student's own
+        cells), in page order."""
+        own = text_lines(own_text)
+        found: list[str] = []
+        for line in visible_text(html_text).splitlines():
+            n = _normal(line)
+            if n in self.lines and n not in own and n not in found:
+                found.append(n)
+        return found
+
+
+WITHHELD_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>{title}: feedback withheld</title></head>
+<body><h1>{title}: feedback withheld</h1>
+<p>This feedback page was withheld: it would have shown {count} line(s) of the course's
+hidden material. Your score is not affected; your instructor has the details.</p>
+</body></html>
+"""
+
+
+@dataclass
+class FeedbackResult:
+    """What :func:`generate` wrote: the pages, and the pages withheld per student (each
+    with the reason)."""
+
+    pages: list[Path] = field(default_factory=list)
+    withheld: dict[str, list[str]] = field(default_factory=dict)
 
 
 def generate(
@@ -138,12 +264,13 @@ def generate(
     *,
     assignment: str | None = None,
     out: Callable[[str], None] | None = None,
-) -> list[Path]:
+) -> FeedbackResult:
     """Generate feedback HTML for `students` (all autograded students when None).
 
     Runs ``nbgrader generate_feedback --force`` with :data:`FEEDBACK_PREPROCESSORS`, then
-    checks every produced page; a page that still shows hidden-test code is deleted and
-    PipelineError is raised. Returns the feedback files written, sorted.
+    checks every produced page against the course's hidden material (:class:`HiddenMaterial`).
+    A page that would show some is replaced by a short notice and listed in the result's
+    `withheld`; the other pages, of that student and of everyone else, are kept.
     """
     course = open_course(course_dir, assignment)
     autograded = course.students_autograded()
@@ -154,7 +281,7 @@ def generate(
             f"no autograded submission for {', '.join(missing)}: run `autograder grade` first"
         )
     if not wanted:
-        return []
+        return FeedbackResult()
     args = [
         "generate_feedback",
         course.assignment,
@@ -168,30 +295,43 @@ def generate(
         others = sorted(set(autograded) - set(wanted))
         args.append(f"--CourseDirectory.student_id_exclude={','.join(others)}")
     run_nbgrader(course.root, *args)
-    written = check_feedback(course, wanted)
+    result = check_feedback(course, wanted)
     if out:
         out(
-            f"feedback: {len(written)} page(s) for {len(wanted)} student(s) in "
+            f"feedback: {len(result.pages)} page(s) for {len(wanted)} student(s) in "
             f"{course.feedback_root}"
         )
-    return written
+        for student, reasons in result.withheld.items():
+            for reason in reasons:
+                out(f"feedback withheld: {student}: {reason}")
+    return result
 
 
-def check_feedback(course: Course, students: Iterable[str]) -> list[Path]:
-    """Every feedback page of `students`; deletes and reports any page that leaks."""
-    pages: list[Path] = []
-    problems: list[str] = []
+def check_feedback(course: Course, students: Iterable[str]) -> FeedbackResult:
+    """Check every feedback page of `students`; a page that leaks is replaced by a notice
+    (:data:`WITHHELD_PAGE`) and reported, never raised: one page never stops the others."""
+    material = HiddenMaterial.of(course)
+    result = FeedbackResult()
     for student in students:
+        own = "\n".join(
+            notebook_sources(p) for p in sorted(course.submitted_dir(student).glob("*.ipynb"))
+        )
         for page in sorted(course.feedback_dir(student).glob("*.html")):
-            found = leaks_in(page.read_text(encoding="utf-8", errors="replace"))
-            if found:
-                page.unlink()
-                problems.append(f"{page}: shows {', '.join(map(repr, found))} (deleted)")
-            else:
-                pages.append(page)
-    if problems:
-        raise PipelineError("feedback would show hidden tests:\n" + "\n".join(problems))
-    return pages
+            found = material.leaks(page.read_text(encoding="utf-8", errors="replace"), own)
+            if not found:
+                result.pages.append(page)
+                continue
+            shown = "; ".join(repr(line[:60]) for line in found[:3])
+            more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+            result.withheld.setdefault(student, []).append(
+                f"{page.name}: would show {len(found)} line(s) of hidden material "
+                f"({shown}{more}); replaced by a notice"
+            )
+            page.write_text(
+                WITHHELD_PAGE.format(title=html.escape(page.stem), count=len(found)),
+                encoding="utf-8",
+            )
+    return result
 
 
 def main(
@@ -202,7 +342,8 @@ def main(
 ) -> int:
     """`autograder feedback`: feedback pages for the given (default: all graded) students."""
     students = list(students) if students else None
-    pages = generate(course_dir, students, assignment=assignment, out=print)
-    for page in pages:
+    result = generate(course_dir, students, assignment=assignment, out=print)
+    for page in result.pages:
         print(f"  {page}")
-    return 0
+    # a withheld page is not an error of the run, but the instructor must see it
+    return 3 if result.withheld else 0

@@ -46,6 +46,7 @@ from .limits import Limits
 from .normalize import TrustedCell, grade_id_of
 from .records import STATE_DIR, SubmissionRecord, save_record
 from .runner import NOT_RUN_ENAME
+from .secret import case_seed_of, ensure_secret, fingerprint
 from .worker import GradeJob, grade_submission, not_run_notebook
 
 STAGING = "staging"
@@ -355,6 +356,8 @@ def main(
     executor_factory: Callable[[int], cf.Executor] | None = None,
     sandbox: bool = True,
     assignment: str | None = None,
+    fixed_cases: bool = False,
+    out: Callable[[str], None] | None = print,
 ) -> list[SubmissionRecord]:
     """Grade submissions of one assignment of `course_dir`; return their records.
 
@@ -375,6 +378,10 @@ def main(
             process pool); lets a Dask executor replace the pool.
         sandbox: run each kernel in the sandbox with the hidden tests judged outside it
             (:mod:`autograder.pipeline.sandboxed`); False: the plain executor.
+        fixed_cases: grade everyone on the fixed hidden cases (those a student's machine
+            sees) instead of per-student cases drawn from the course secret
+            (:mod:`autograder.pipeline.secret`, created when missing).
+        out: where notes go (the secret created, feedback pages withheld); None: nowhere.
 
     Raises:
         GradingError: the course cannot be graded (no config, assignment not in the
@@ -412,6 +419,11 @@ def main(
     else:
         chosen = [s for s in available if not (autograded_root / s / assignment).exists()]
 
+    if fixed_cases:
+        secret, cases_label = None, "fixed"
+    else:
+        secret = ensure_secret(course, out)
+        cases_label = f"per-student (secret {fingerprint(secret)})"
     limits = limits or Limits()
     workers = max(1, min(workers or os.cpu_count() or 1, len(chosen) or 1))
     staging_root = course / STATE_DIR / STAGING
@@ -432,6 +444,7 @@ def main(
                 limits=limits,
                 sandbox=sandbox,
                 spec_path=str(spec.path),
+                case_seed=case_seed_of(secret, assignment, student),
             )
         )
 
@@ -439,6 +452,7 @@ def main(
     bar = _progress(len(jobs), progress)
 
     def on_result(job: GradeJob, record: SubmissionRecord) -> None:
+        record.cases = cases_label
         if record.status != "error" or record.notebooks:
             try:
                 _stage_extras(job)
@@ -473,7 +487,16 @@ def main(
     if feedback and graded:
         from .feedback import generate
 
-        generate(course, graded, assignment=assignment)
+        try:
+            withheld = generate(course, graded, assignment=assignment, out=out).withheld
+        except Exception as exc:  # the grades stand and are exported without feedback
+            withheld = {s: [f"feedback not generated: {type(exc).__name__}: {exc}"] for s in graded}
+            if out:
+                out(f"feedback failed, grades are exported all the same: {exc}")
+        for record in result:
+            if record.student in withheld:
+                record.withheld = list(withheld[record.student])
+                save_record(course, record)
     if export and result:
         from .export import write
 

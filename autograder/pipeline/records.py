@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 ItemStatus = Literal["passed", "failed", "not_run", "manual"]
 """passed / failed: an autograded test cell ran without / with an error output; not_run: the
@@ -144,6 +144,9 @@ class SubmissionRecord:
     "kill_process_group", ...}``). ``imported`` is True once phase 2 wrote the scores into
     the gradebook. ``started`` / ``finished`` are ISO-8601 UTC timestamps and ``seconds``
     the total wall time: never compare them across runs (use :meth:`comparable`).
+    ``cases`` says which hidden cases were graded: ``"per-student (secret <fingerprint>)"``
+    or ``"fixed"`` (see :mod:`autograder.checks.seeding`). ``withheld`` lists the
+    student's feedback pages that were withheld, each with the reason.
     """
 
     student: str
@@ -156,6 +159,8 @@ class SubmissionRecord:
     started: str = ""
     finished: str = ""
     seconds: float = 0.0
+    cases: str = ""
+    withheld: list[str] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -206,6 +211,8 @@ class SubmissionRecord:
             "reasons",
             "imported",
             "isolation",
+            "cases",
+            "withheld",
             "started",
             "finished",
             "seconds",
@@ -234,6 +241,8 @@ class SubmissionRecord:
             started=data.get("started", ""),
             finished=data.get("finished", ""),
             seconds=float(data.get("seconds", 0.0)),
+            cases=str(data.get("cases", "")),
+            withheld=list(data.get("withheld", [])),
             schema_version=version,
         )
 

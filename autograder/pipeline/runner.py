@@ -44,6 +44,7 @@ from nbformat import NotebookNode
 from traitlets import Any as TAny
 from traitlets import List as TList
 
+from autograder.checks.seeding import CASE_SEED_ENV
 from autograder.spec import ASSIGNMENT_ENV
 
 from .limits import KernelCgroups, Limits, detect_isolation, launcher_prefix
@@ -539,6 +540,7 @@ def execute_notebook(
     isolation: dict[str, object] | None = None,
     work_dir: str | Path | None = None,
     spec: str | os.PathLike[str] | None = None,
+    case_seed: int | None = None,
 ) -> ExecutedNotebook:
     """Execute a copy of `nb` in a fresh kernel under `limits`, cwd `scratch_dir`.
 
@@ -546,7 +548,8 @@ def execute_notebook(
     or a kernel death the kernel's processes are killed, the running cell gets an error
     output with the reason, and every later graded cell an error output ``CellNotRun``.
     Hidden test cells run their checks in the kernel itself: `spec` (a spec file) tells
-    them which assignment's (the environment variable ``AUTOGRADER_ASSIGNMENT``).
+    them which assignment's (the environment variable ``AUTOGRADER_ASSIGNMENT``), and
+    `case_seed` which cases to make (``AUTOGRADER_CASE_SEED``; None: the fixed cases).
     """
     if isolation is None:
         isolation = detect_isolation(use_cgroups=limits.use_cgroups)
@@ -554,6 +557,8 @@ def execute_notebook(
     work = Path(tempfile.mkdtemp(prefix="ag-exec-")) if own_work else Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     extra_env = {ASSIGNMENT_ENV: os.fspath(spec)} if spec is not None else {}
+    # always set: a seed in the grader's own environment must not leak into a kernel
+    extra_env[CASE_SEED_ENV] = "" if case_seed is None else str(case_seed)
     runner = PlainRunner(
         copy.deepcopy(nb), Path(scratch_dir), limits, isolation, work, extra_env=extra_env
     )

@@ -42,7 +42,8 @@ from jupyter_client.manager import AsyncKernelManager
 from nbformat import NotebookNode, from_dict
 from traitlets import Any as TAny
 
-from autograder.checks import registry
+from autograder import pyparse
+from autograder.checks import registry, seeding
 from autograder.errors import SandboxError
 from autograder.sandbox import judge
 from autograder.sandbox.isolation import (
@@ -95,7 +96,7 @@ def check_calls(source: str) -> list[tuple[str, str | None]] | None:
     or None when the cell is not a hidden-test cell this module can probe (no such call,
     a name or part that is not a literal string, or code that does not parse)."""
     try:
-        tree = ast.parse(source)
+        tree = pyparse.parse(source)
     except SyntaxError:
         return None
     calls: list[tuple[str, str | None]] = []
@@ -277,6 +278,7 @@ def execute_notebook_sandboxed(
     work_dir: str | Path | None = None,
     spec: AssignmentSpec | str | None = None,
     release_dir: str | Path | None = None,
+    case_seed: int | None = None,
 ) -> ExecutedNotebook:
     """Execute a copy of `nb` like :func:`~autograder.pipeline.runner.execute_notebook`,
     with the kernel in a sandbox and the hidden tests judged outside it (module docstring).
@@ -284,7 +286,9 @@ def execute_notebook_sandboxed(
     `spec` is the assignment (or its spec file) whose hidden checks the notebook calls:
     its call-stage modules and Python release files (from `release_dir`, the trusted
     release) go into the probe runtime, its staff folders are hidden in the sandbox. With
-    no spec, the default assignment of the registry is used.
+    no spec, the default assignment of the registry is used. The hidden checks' cases are
+    made here, for `case_seed` (:mod:`autograder.checks.seeding`; None: the fixed cases):
+    only the cases enter the sandbox, never the seed.
 
     The returned ``ExecutedNotebook.isolation`` holds the machine's isolation report
     (``probe_isolation().to_dict()``) and what this run used (``Sandbox.used``).
@@ -311,7 +315,8 @@ def execute_notebook_sandboxed(
         assignment = course_spec.id
         runtime = prepare_runtime(scratch, spec=course_spec, release_dir=release_dir)
         nonce = secrets.token_hex(16)
-        probed = prepare_probes(nb, runtime, nonce, assignment)
+        with seeding.cases_for(case_seed):
+            probed = prepare_probes(nb, runtime, nonce, assignment)
         budget = {
             p.index: RECORD_MAX_BYTES * (1 + sum(len(r.ordered) + 1 for r in p.requests))
             for p in probed

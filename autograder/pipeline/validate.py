@@ -123,6 +123,8 @@ def main(
             feedback=False,
             export=False,
             assignment=tmp.assignment,
+            fixed_cases=True,  # what a student's machine checks: no course secret there
+            out=None,
         )
         by_student = {r.student: r for r in records}
         checks = _checks(by_student, budget_seconds)

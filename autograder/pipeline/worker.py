@@ -79,6 +79,8 @@ class GradeJob:
             executor runs and the record's isolation says what is missing.
         spec_path: the assignment's spec file (its hidden checks, call stage, release
             files); None: whatever the registry's default assignment is.
+        case_seed: the student's case seed (:mod:`autograder.checks.seeding`): the hidden
+            checks' random inputs are drawn from it; None: the fixed cases.
     """
 
     student: str
@@ -92,6 +94,7 @@ class GradeJob:
     work_dir: str | None = None
     sandbox: bool = True
     spec_path: str | None = None
+    case_seed: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -106,6 +109,7 @@ class GradeJob:
             "work_dir": self.work_dir,
             "sandbox": self.sandbox,
             "spec_path": self.spec_path,
+            "case_seed": self.case_seed,
         }
 
     @classmethod
@@ -122,6 +126,7 @@ class GradeJob:
             work_dir=data.get("work_dir"),
             sandbox=data.get("sandbox", True),
             spec_path=data.get("spec_path"),
+            case_seed=data.get("case_seed"),
         )
 
 
@@ -256,10 +261,17 @@ def _grade_notebook(
             work_dir=work,
             spec=job.spec_path,
             release_dir=job.release_dir,
+            case_seed=job.case_seed,
         )
     else:
         executed = execute_notebook(
-            nb, scratch, job.limits, isolation=isolation, work_dir=work, spec=job.spec_path
+            nb,
+            scratch,
+            job.limits,
+            isolation=isolation,
+            work_dir=work,
+            spec=job.spec_path,
+            case_seed=job.case_seed,
         )
     if executed.status != "graded" and status in ("graded", "repaired"):
         status = executed.status

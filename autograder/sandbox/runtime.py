@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from autograder import pyparse
 from autograder.errors import SandboxError
 
 from .types import ENGINE_DIR
@@ -54,7 +55,7 @@ def _imports_of(source: str, package: str, watched: Sequence[str]) -> set[str]:
     string constants naming a module under one of the `watched` prefixes (the targets of
     ``importlib.import_module("...")``)."""
     names: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(pyparse.parse(source)):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
