@@ -105,7 +105,7 @@ _hvp_zero_verdict = _checked(
 
 
 _hvp_zero_unchanged = leaves_inputs_unchanged(
-    _HVP, ("loss_fn", "theta", "v"), also=_hvp_zero_verdict
+    _HVP, ("loss_fn", "theta", "v"), results=_hvp_zero_verdict
 )
 
 
@@ -277,7 +277,7 @@ make_checks(
             "requires_grad",
             "works whether or not theta requires grad and never changes it",
             _hvp_requires_grad,
-            _unchanged_and_no_grad_left(_HVP, ("loss_fn", "theta", "v"), _hvp_verdict),
+            _unchanged_and_no_grad_left(_HVP, ("loss_fn", "theta", "v"), results=_hvp_verdict),
         ),
         Part(
             "errors",

@@ -452,7 +452,7 @@ make_checks(
                 leaves_inputs_unchanged(
                     _TBM,
                     _TBM_ARGS,
-                    also=_tbm_result_verdict,
+                    results=_tbm_result_verdict,
                     hint="optimise new tensors for theta_mid; never change "
                     "theta_a, theta_b or the model (its parameters, "
                     "mode or buffers)",
