@@ -102,7 +102,15 @@ Verdict = Callable[[Case, Outcome], "str | None"]
 
 @dataclass(frozen=True)
 class Part:
-    """A named group of cases of one function, judged by one verdict (one hidden test cell)."""
+    """A named group of cases of one function, judged by one verdict (one hidden test cell).
+
+    A part earns its points only for a function that does its task on the part's cases: a
+    part that checks a convention (inputs not modified, the dtype, the types in and out, no
+    gradient left behind, ...) must judge the results too, so that a function that ignores
+    its task (`return 0.0`, `return None`, returning its input) passes no part. The
+    convention helpers of :mod:`autograder.checks.verdicts` take a required `results`
+    verdict for that; tests/engine/test_fakes.py holds every registered part to it.
+    """
 
     name: str
     description: str

@@ -7,6 +7,15 @@ result ("key 'w': at index (0, 1) expected 0.75, got 0.25"), never only what sho
 Types are checked by exact type (`type(x) is torch.Tensor`), so a tensor subclass or an
 object with a lying `__eq__` is never taken for a tensor or a number. Values are compared on
 float64 copies made here, not with anything the student's object provides.
+
+A convention alone earns nothing. A part that checks a convention (the inputs are left as
+they were, the dtype, the types in and out, no gradient left behind, ...) pays only when the
+function's results on that part's cases are right too: otherwise `return 0.0` or `return
+losses` would earn it, since doing nothing breaks no convention. So the helpers here that
+judge a convention (:func:`leaves_inputs_unchanged`) take a required keyword `results`, the
+verdict on what the call returned (usually the reference comparison the function's other
+parts use), and refuse None when the checks are built. An assignment's own convention
+verdicts follow the same rule.
 """
 
 from __future__ import annotations
@@ -480,13 +489,33 @@ def raises_value_error(name: str, *, hint: str = "") -> Verdict:
     return verdict
 
 
-def leaves_inputs_unchanged(
-    name: str, arg_names: tuple[str, ...], *, hint: str = "", also: Verdict | None = None
-) -> Verdict:
-    """The call returns and leaves every input as it was (values, requires_grad, mode).
+def require_results(helper: str, name: str, results: Verdict | None) -> Verdict:
+    """`results`, checked when a convention verdict is built: a verdict, never None.
 
-    `also` is an optional further verdict on the same outcome (e.g. the value is right).
+    A convention part pays only when the function's results are right too (see the module
+    docstring), so a convention helper without a verdict on the results is a mistake in the
+    checks, reported when they are built (imported), not when a student is graded.
     """
+    if results is None or not callable(results):
+        raise TypeError(
+            f"{helper}({name!r}, ...): `results` must be the verdict on what the call "
+            f"returned (e.g. the reference comparison of the function's other parts), got "
+            f"{results!r}: a convention alone earns nothing, or `return 0.0` would pass"
+        )
+    return results
+
+
+def leaves_inputs_unchanged(
+    name: str, arg_names: tuple[str, ...], *, results: Verdict, hint: str = ""
+) -> Verdict:
+    """The call returns, leaves every input as it was (values, requires_grad, mode), and what
+    it returned is right by `results`.
+
+    `results` (required) is the verdict on the same outcome's results, usually the reference
+    comparison of the function's other parts: leaving the inputs alone earns nothing by
+    itself. Inputs are checked first, so a function that changes them hears about that.
+    """
+    require_results("leaves_inputs_unchanged", name, results)
 
     def verdict(case: Case, outcome: Outcome) -> str | None:
         failure = call_failure(outcome, name)
@@ -501,9 +530,7 @@ def leaves_inputs_unchanged(
                 or "work on copies (e.g. `t.clone()`, or build new tensors "
                 "with out-of-place operations) instead of changing the inputs",
             )
-        if also is not None:
-            return also(case, outcome)
-        return None
+        return results(case, outcome)
 
     return verdict
 

@@ -1,8 +1,9 @@
 """Checks of `classify_critical_point` (notebook 02): "minimum", "maximum", "saddle" or
 "degenerate" from a Hessian's eigenvalues.
 
-Compared with the reference: every kind, eigenvalues within tol counting as zero, eigenvalues
-as lists, tuples, tensors and numpy arrays; ValueError for no eigenvalues.
+Compared with the reference: every kind, eigenvalues within tol counting as zero (exactly ±tol
+too, for the default and a custom tol), eigenvalues as lists, tuples, tensors and numpy arrays;
+ValueError for no eigenvalues.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ _CLS_HINT = (
     'in this order: "saddle" if some eigenvalue > tol and some < −tol; else "minimum" if all '
     '> tol; else "maximum" if all < −tol; else "degenerate" (eigenvalues within tol of 0 count '
     "as zero)"
+)
+
+_ON_TOL_HINT = (
+    "an eigenvalue exactly equal to tol or -tol counts as zero: positive means > tol and "
+    "negative means < -tol (strict), not >= tol or <= -tol"
 )
 
 
@@ -70,6 +76,31 @@ def _cls_tol() -> list[Case]:
         Case("tol 0.5: [-0.4, 0.8] is degenerate", ([-0.4, 0.8], 0.5)),
         Case("tol=0.5 by keyword: [-0.6, 0.8] is a saddle", ([-0.6, 0.8],), {"tol": 0.5}),
         Case("tol 0: [1e-12, 1] is a minimum", ([1e-12, 1.0], 0.0)),
+        # On the boundary: an eigenvalue exactly ±tol counts as zero ("> tol", not ">= tol").
+        # Python floats, so 1e-8 is the very double of the default tol; 0.25 is exact in any
+        # float dtype.
+        Case(
+            "[2, 1e-8] with the default tol: 1e-8 is exactly tol, so it counts as zero: degenerate",
+            ([2.0, 1e-8],),
+            hint=_ON_TOL_HINT,
+        ),
+        Case(
+            "[2, -1e-8] with the default tol: -1e-8 is exactly -tol, so it counts as zero: "
+            "degenerate, not a saddle",
+            ([2.0, -1e-8],),
+            hint=_ON_TOL_HINT,
+        ),
+        Case(
+            "tol 0.25: [0.25, 2] is degenerate (0.25 is exactly tol)",
+            ([0.25, 2.0], 0.25),
+            hint=_ON_TOL_HINT,
+        ),
+        Case(
+            "tol=0.25 by keyword: [-2, -0.25] is degenerate, not a maximum (-0.25 is exactly -tol)",
+            ([-2.0, -0.25],),
+            {"tol": 0.25},
+            hint=_ON_TOL_HINT,
+        ),
     ]
 
 

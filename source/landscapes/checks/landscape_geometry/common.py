@@ -22,6 +22,7 @@ from autograder.checks.verdicts import (
     DICT_TYPES,
     compare_float,
     leaves_inputs_unchanged,
+    require_results,
     returned_then,
     with_hint,
 )
@@ -138,18 +139,18 @@ def _compare_scalar(got: Any, expected: float, what: str) -> str | None:
 _THETA_GRAD_PROBE = Build("input_grad_probe", {"arg": 1})
 
 
-def _unchanged_and_no_grad_left(name: str, arg_names: tuple[str, ...], also: Verdict) -> Verdict:
-    """Inputs unchanged, theta (argument 1) left without a `.grad`, then `also`.
+def _unchanged_and_no_grad_left(
+    name: str, arg_names: tuple[str, ...], *, results: Verdict
+) -> Verdict:
+    """Inputs unchanged, theta (argument 1) left without a `.grad`, then `results` (the
+    verdict on what the call returned: the conventions alone earn nothing).
 
     `.backward()` through theta itself fills theta.grad; a second call (the next probe of a
     Hutchinson loop, the next power-iteration step) then adds its product to the old one.
     """
-    unchanged = leaves_inputs_unchanged(name, arg_names)
+    require_results("_unchanged_and_no_grad_left", name, results)
 
-    def verdict(case: Case, outcome: Outcome) -> str | None:
-        msg = unchanged(case, outcome)
-        if msg:
-            return msg
+    def no_grad_left_then_results(case: Case, outcome: Outcome) -> str | None:
         if outcome.probe.get("grad_left"):
             return with_hint(
                 f"`{name}` left a gradient in theta.grad (from .backward() through theta "
@@ -159,9 +160,9 @@ def _unchanged_and_no_grad_left(name: str, arg_names: tuple[str, ...], also: Ver
                 "differentiate a detached copy x = theta.detach().clone().requires_grad_(True) "
                 "with torch.autograd.grad (or torch.func), which never touches theta.grad",
             )
-        return also(case, outcome)
+        return results(case, outcome)
 
-    return verdict
+    return leaves_inputs_unchanged(name, arg_names, results=no_grad_left_then_results)
 
 
 # ---------------------------------------------------------------------------------------------

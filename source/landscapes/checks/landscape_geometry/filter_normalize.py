@@ -346,7 +346,7 @@ make_checks(
             "no_mutation",
             "direction and theta are left unchanged",
             _fn_no_mutation,
-            leaves_inputs_unchanged(_FN, ("direction", "theta"), also=_fn_verdict),
+            leaves_inputs_unchanged(_FN, ("direction", "theta"), results=_fn_verdict),
         ),
     ],
 )

@@ -269,7 +269,9 @@ make_checks(
             "no_mutation",
             "theta (and its requires_grad) and probes are left unchanged",
             _hutch_no_mutation,
-            _unchanged_and_no_grad_left(_HUTCH, ("loss_fn", "theta", "probes"), _hutch_verdict),
+            _unchanged_and_no_grad_left(
+                _HUTCH, ("loss_fn", "theta", "probes"), results=_hutch_verdict
+            ),
         ),
     ],
 )

@@ -98,14 +98,14 @@ _hvp_verdict = _checked(_HVP, _hvp_judge, _HVP_HINT)
 _hvp_zero_verdict = _checked(
     _HVP,
     _hvp_judge,
-    "this loss's Hessian is zero, so H·v is a tensor of zeros shaped like theta; when the "
+    "where the loss's Hessian is zero, H·v is a tensor of zeros shaped like theta; when the "
     "gradient does not depend on theta (g.requires_grad is False, or autograd returns None) "
-    "return torch.zeros_like(theta) instead of differentiating again",
+    "return torch.zeros_like(theta) instead of differentiating again, and only then",
 )
 
 
 _hvp_zero_unchanged = leaves_inputs_unchanged(
-    _HVP, ("loss_fn", "theta", "v"), also=_hvp_zero_verdict
+    _HVP, ("loss_fn", "theta", "v"), results=_hvp_zero_verdict
 )
 
 
@@ -198,6 +198,19 @@ def _hvp_zero_hessian() -> list[Case]:
             "a loss that does not depend on theta (a constant)",
             (Build("constant_loss", {"value": 2.5}), _randn((4,), 46), _randn((4,), 47)),
         ),
+        Case(
+            "a linear loss plus ½θ₀² (float64): H is zero but for H₀₀ = 1, so H·v = (v₀, 0, 0, 0)",
+            (
+                _quad(
+                    torch.diag(torch.tensor([1.0, 0.0, 0.0, 0.0], dtype=torch.float64)),
+                    _randn((4,), 48, torch.float64),
+                ),
+                _randn((4,), 49, torch.float64),
+                torch.tensor([2.0, -1.0, 0.5, 3.0], dtype=torch.float64),
+            ),
+            hint="zeros only where the Hessian is zero: this gradient depends on θ₀, so "
+            "differentiate it along v as for any other loss",
+        ),
     ]
 
 
@@ -277,7 +290,7 @@ make_checks(
             "requires_grad",
             "works whether or not theta requires grad and never changes it",
             _hvp_requires_grad,
-            _unchanged_and_no_grad_left(_HVP, ("loss_fn", "theta", "v"), _hvp_verdict),
+            _unchanged_and_no_grad_left(_HVP, ("loss_fn", "theta", "v"), results=_hvp_verdict),
         ),
         Part(
             "errors",

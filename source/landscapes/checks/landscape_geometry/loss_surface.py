@@ -341,7 +341,7 @@ make_checks(
             "theta, d1, d2, alphas and betas are left unchanged",
             _surf_no_mutation,
             leaves_inputs_unchanged(
-                _SURF, ("loss_fn", "theta", "d1", "d2", "alphas", "betas"), also=_surf_verdict
+                _SURF, ("loss_fn", "theta", "d1", "d2", "alphas", "betas"), results=_surf_verdict
             ),
         ),
     ],

@@ -193,7 +193,7 @@ make_checks(
             "no_mutation",
             "theta (and its requires_grad) and noise are left unchanged",
             _pli_no_mutation,
-            leaves_inputs_unchanged(_PLI, ("loss_fn", "theta", "noise"), also=_pli_verdict),
+            leaves_inputs_unchanged(_PLI, ("loss_fn", "theta", "noise"), results=_pli_verdict),
         ),
     ],
 )

@@ -286,7 +286,7 @@ make_checks(
             "params and c are left unchanged",
             _resc_no_mutation,
             leaves_inputs_unchanged(
-                _RESC, ("params", "layer_in", "layer_out", "c"), also=_resc_verdict
+                _RESC, ("params", "layer_in", "layer_out", "c"), results=_resc_verdict
             ),
         ),
     ],

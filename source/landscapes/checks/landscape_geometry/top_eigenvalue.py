@@ -338,7 +338,7 @@ make_checks(
             "no_mutation",
             "theta (and its requires_grad) is left unchanged",
             _top_no_mutation,
-            _unchanged_and_no_grad_left(_TOP, ("loss_fn", "theta"), _top_verdict),
+            _unchanged_and_no_grad_left(_TOP, ("loss_fn", "theta"), results=_top_verdict),
         ),
     ],
 )

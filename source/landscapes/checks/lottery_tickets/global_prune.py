@@ -194,7 +194,7 @@ make_checks(
             "params and masks are left unchanged",
             _global_no_mutation,
             leaves_inputs_unchanged(
-                "global_prune", ("params", "masks", "fraction"), also=_global_verdict
+                "global_prune", ("params", "masks", "fraction"), results=_global_verdict
             ),
         ),
         Part(

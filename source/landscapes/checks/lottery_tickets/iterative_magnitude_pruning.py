@@ -192,7 +192,7 @@ make_checks(
             leaves_inputs_unchanged(
                 "iterative_magnitude_pruning",
                 ("init_params", "train_fn", "rounds", "fraction"),
-                also=_imp_verdict,
+                results=_imp_verdict,
             ),
         ),
         Part(

@@ -120,7 +120,7 @@ make_checks(
             "the weights are left unchanged",
             _magnitude_no_mutation,
             leaves_inputs_unchanged(
-                "magnitude_mask", ("weights", "fraction"), also=_magnitude_verdict
+                "magnitude_mask", ("weights", "fraction"), results=_magnitude_verdict
             ),
         ),
         Part(

@@ -99,7 +99,7 @@ make_checks(
             "no_mutation",
             "the masks are left unchanged",
             _overlap_no_mutation,
-            leaves_inputs_unchanged("mask_overlap", ("mask_a", "mask_b"), also=_overlap_verdict),
+            leaves_inputs_unchanged("mask_overlap", ("mask_a", "mask_b"), results=_overlap_verdict),
         ),
         Part(
             "errors",

@@ -180,7 +180,7 @@ make_checks(
             "weights and mask are left unchanged",
             _remaining_no_mutation,
             leaves_inputs_unchanged(
-                "prune_remaining", ("weights", "mask", "fraction"), also=_remaining_verdict
+                "prune_remaining", ("weights", "mask", "fraction"), results=_remaining_verdict
             ),
         ),
         Part(

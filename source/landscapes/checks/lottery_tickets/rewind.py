@@ -181,7 +181,7 @@ make_checks(
             "no_mutation",
             "init_params and masks are left unchanged",
             _rewind_no_mutation,
-            leaves_inputs_unchanged("rewind", ("init_params", "masks"), also=_rewind_verdict),
+            leaves_inputs_unchanged("rewind", ("init_params", "masks"), results=_rewind_verdict),
         ),
         Part(
             "errors",

@@ -160,7 +160,7 @@ make_checks(
             "scores are left unchanged",
             _st_no_mutation,
             leaves_inputs_unchanged(
-                "straight_through_mask", ("scores", "keep_fraction"), also=_st_verdict
+                "straight_through_mask", ("scores", "keep_fraction"), results=_st_verdict
             ),
         ),
         Part(

@@ -99,7 +99,7 @@ make_checks(
             "the scores are left unchanged",
             _topk_no_mutation,
             leaves_inputs_unchanged(
-                "topk_score_mask", ("scores", "keep_fraction"), also=_topk_verdict
+                "topk_score_mask", ("scores", "keep_fraction"), results=_topk_verdict
             ),
         ),
         Part(

@@ -173,7 +173,7 @@ make_checks(
             "the members are left unchanged",
             _average_no_mutation,
             leaves_inputs_unchanged(
-                "average_params", ("params_list", "weights"), also=_average_verdict
+                "average_params", ("params_list", "weights"), results=_average_verdict
             ),
         ),
     ],

@@ -1,7 +1,7 @@
 """Checks of `barrier_height` (notebook 01): max(losses) − (losses[0] + losses[-1]) / 2.
 
 Compared with the reference (worked example 1, tensors and tuples in, a float out); ValueError
-for fewer than two values or a NaN; the losses are left unchanged.
+for fewer than two values or a NaN; the losses are left unchanged (and the result is right).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from autograder.checks.verdicts import (
 from solutions import mode_connectivity as ref
 
 _BARRIER_HINT = "barrier = max(losses) − (losses[0] + losses[-1]) / 2"
+_barrier_verdict = matches_reference("barrier_height", ref.barrier_height, hint=_BARRIER_HINT)
 
 
 def _barrier_basic() -> list[Case]:
@@ -64,13 +65,13 @@ make_checks(
             "basic",
             "worked example and simple paths",
             _barrier_basic,
-            matches_reference("barrier_height", ref.barrier_height, hint=_BARRIER_HINT),
+            _barrier_verdict,
         ),
         Part(
             "conventions",
             "tensors and tuples in, a float out",
             _barrier_conventions,
-            matches_reference("barrier_height", ref.barrier_height, hint=_BARRIER_HINT),
+            _barrier_verdict,
         ),
         Part(
             "errors",
@@ -84,7 +85,7 @@ make_checks(
             "no_mutation",
             "the losses are left unchanged",
             _barrier_no_mutation,
-            leaves_inputs_unchanged("barrier_height", ("losses",)),
+            leaves_inputs_unchanged("barrier_height", ("losses",), results=_barrier_verdict),
         ),
     ],
 )

@@ -219,7 +219,9 @@ make_checks(
             "the three parameter dicts are left unchanged",
             _bezier_no_mutation,
             leaves_inputs_unchanged(
-                "bezier_point", ("theta_a", "theta_mid", "theta_b", "alpha"), also=_bezier_verdict
+                "bezier_point",
+                ("theta_a", "theta_mid", "theta_b", "alpha"),
+                results=_bezier_verdict,
             ),
         ),
     ],

@@ -154,7 +154,7 @@ make_checks(
                 leaves_inputs_unchanged(
                     "ensemble_probs",
                     _ENSEMBLE_ARGS,
-                    also=_ensemble_verdict,
+                    results=_ensemble_verdict,
                     hint="pass each member to torch.func.functional_call "
                     "instead of loading it into the model",
                 ),

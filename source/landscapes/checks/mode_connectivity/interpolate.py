@@ -182,7 +182,7 @@ make_checks(
             "theta_a and theta_b are left unchanged",
             _interp_no_mutation,
             leaves_inputs_unchanged(
-                "interpolate", ("theta_a", "theta_b", "alpha"), also=_interp_verdict
+                "interpolate", ("theta_a", "theta_b", "alpha"), results=_interp_verdict
             ),
         ),
     ],

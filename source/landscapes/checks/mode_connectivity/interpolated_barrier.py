@@ -179,7 +179,7 @@ make_checks(
             "losses and alphas are left unchanged",
             _ib_no_mutation,
             leaves_inputs_unchanged(
-                "interpolated_barrier", ("losses", "alphas"), also=_interp_barrier_verdict
+                "interpolated_barrier", ("losses", "alphas"), results=_interp_barrier_verdict
             ),
         ),
     ],

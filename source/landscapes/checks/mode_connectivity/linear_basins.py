@@ -190,7 +190,7 @@ make_checks(
             leaves_inputs_unchanged(
                 "linear_basins",
                 ("endpoint_losses", "path_max_losses", "delta"),
-                also=_basins_verdict,
+                results=_basins_verdict,
             ),
         ),
     ],

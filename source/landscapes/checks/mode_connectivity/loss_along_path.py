@@ -192,7 +192,7 @@ make_checks(
                 leaves_inputs_unchanged(
                     "loss_along_path",
                     _PATH_ARGS,
-                    also=_path_verdict,
+                    results=_path_verdict,
                     hint="do not call model.eval() or model.train(): functional_call evaluates "
                     "the model in the mode it is in",
                 ),
@@ -215,7 +215,7 @@ make_checks(
                 leaves_inputs_unchanged(
                     "loss_along_path",
                     _PATH_ARGS,
-                    also=_path_verdict,
+                    results=_path_verdict,
                     hint="do not load the path's parameters into the model (load_state_dict, "
                     "copy_): pass them to torch.func.functional_call instead",
                 ),

@@ -2,7 +2,8 @@
 
 The order of its random draws is free, so its result is never compared with the reference's.
 Checked instead: steps = 0 returns the endpoints' average; the result is a detached dict like
-theta_a, and the endpoints, data and model stay unchanged (after-call probe of the model);
+theta_a within reach of `steps` Adam steps from that average, and the endpoints, data and
+model stay unchanged (after-call probe of the model);
 one step is one Adam step with the given lr, and Adam keeps its state across steps; every step
 evaluates one minibatch of batch_size examples (a spy model counts them); the same seed gives
 the same result and another seed another, drawing only from the seeded generator; after 200
@@ -61,6 +62,12 @@ ADAM_MAX_WHOLE_SHARE = 0.5
 """After `ADAM_MULTI_STEPS` steps at most this share of the entries that moved may have moved
 by a whole multiple of lr (the reference and four other styles and draw orders, seeds 0–15:
 0–7%; Adam made anew every step: 88–99%)."""
+ADAM_REACH = 2.0
+"""After `steps` Adam steps of rate lr, no entry of theta_mid is more than this many
+`steps`·lr from the start (θa + θb) / 2: with the default betas one Adam step moves an entry
+by at most 1.01·lr in the first steps (bias-corrected moments, Cauchy–Schwarz)."""
+REACH_ATOL = 1e-6
+"""Rounding allowed on top of `ADAM_REACH` (float32 sums)."""
 BEZIER_TIMEOUT = 30.0
 """Seconds per call of `train_bezier_midpoint` (the reference needs well under one)."""
 
@@ -187,8 +194,25 @@ def _tbm_start() -> list[Case]:
 
 
 def _tbm_result_verdict(case: Case, outcome: Outcome) -> str | None:
-    msg, _, _ = _tbm_result(case, outcome)
-    return msg
+    """A detached dict like theta_a, within reach of `steps` Adam steps from the start (the
+    values cannot be compared with the reference's: the order of random draws is free)."""
+    msg, got, args = _tbm_result(case, outcome)
+    if msg:
+        return msg
+    steps, lr = int(case.kwargs["steps"]), float(case.kwargs["lr"])
+    reach = ADAM_REACH * steps * lr + REACH_ATOL
+    for key, start in _average(args[1], args[2]).items():
+        moves = (got[key].double() - start.double()).abs().reshape(-1)
+        if float(moves.max()) > reach:
+            return with_hint(
+                f"the result of `{_TBM}`[{key!r}] is {float(moves.max()):.4g} away from the "
+                f"start (theta_a + theta_b) / 2 after steps={steps} with lr={lr:g}: "
+                f"{steps} Adam steps move an entry by about lr each, at most {reach:.4g} in "
+                "all. Start theta_mid at the endpoints' average and take `steps` Adam steps",
+                case,
+                _TBM_HINT,
+            )
+    return None
 
 
 def _tbm_contract() -> list[Case]:
@@ -452,7 +476,7 @@ make_checks(
                 leaves_inputs_unchanged(
                     _TBM,
                     _TBM_ARGS,
-                    also=_tbm_result_verdict,
+                    results=_tbm_result_verdict,
                     hint="optimise new tensors for theta_mid; never change "
                     "theta_a, theta_b or the model (its parameters, "
                     "mode or buffers)",

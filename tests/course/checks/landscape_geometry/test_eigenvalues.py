@@ -354,6 +354,31 @@ def cls_minimum_without_tol(eigenvalues, tol=1e-8):
     return "degenerate"
 
 
+def _classify_with(values, is_pos, is_neg):
+    if not values:
+        raise ValueError("eigenvalues must not be empty")
+    pos, neg = any(map(is_pos, values)), any(map(is_neg, values))
+    if pos and neg:
+        return "saddle"
+    if all(map(is_pos, values)):
+        return "minimum"
+    if all(map(is_neg, values)):
+        return "maximum"
+    return "degenerate"
+
+
+def cls_ge_tol(eigenvalues, tol=1e-8):
+    """Positive means >= tol: an eigenvalue exactly tol is taken for positive."""
+    values = [float(x) for x in eigenvalues]
+    return _classify_with(values, lambda x: x >= tol, lambda x: x < -tol)
+
+
+def cls_le_minus_tol(eigenvalues, tol=1e-8):
+    """Negative means <= -tol: an eigenvalue exactly -tol is taken for negative."""
+    values = [float(x) for x in eigenvalues]
+    return _classify_with(values, lambda x: x > tol, lambda x: x <= -tol)
+
+
 # ---------------------------------------------------------------------------------------------
 # the tables
 
@@ -421,6 +446,19 @@ WRONG = [
         "classify_critical_point",
         cls_minimum_without_tol,
         r"5e-9 counts as zero.*expected 'degenerate', got 'minimum'",
+        ["tol"],
+    ),
+    # the boundary: exactly tol, exactly -tol
+    (
+        "classify_critical_point",
+        cls_ge_tol,
+        r"1e-8 is exactly tol.*got 'minimum'.*positive means > tol.*not >= tol",
+        ["tol"],
+    ),
+    (
+        "classify_critical_point",
+        cls_le_minus_tol,
+        r"-1e-8 is exactly -tol.*expected 'degenerate', got 'saddle'.*< -tol \(strict\)",
         ["tol"],
     ),
 ]

@@ -691,6 +691,11 @@ def simple_trainer(
         (make_trainer(detach=False), r"requires grad", "start"),
         (make_trainer(detach=False), r"requires grad", "result"),
         (make_trainer(start="theta_a"), r"Your result is theta_a", "start"),
+        (
+            make_trainer(start="theta_a"),
+            r"away from the start \(theta_a \+ theta_b\) / 2",
+            "result",
+        ),
         (make_trainer(alpha_rule="half"), r"remove at least 75% of the barrier", "barrier"),
         (make_trainer(target="mid"), r"remove at least 75% of the barrier", "barrier"),
         (trainer_loads_model, r"parameter '0\.weight' was changed", "result"),
