@@ -153,6 +153,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         export=not args.no_export,
         sandbox=not args.no_sandbox,
         fixed_cases=args.fixed_cases,
+        full=args.full,
     )
     if not records:
         print(
@@ -391,6 +392,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: sandboxed where this machine allows a private file system)",
     )
     p.add_argument(
+        "--full",
+        action="store_true",
+        help="run every cell as nbgrader does, demonstrations too (default: grade-only: the "
+        "release's demonstration cells, which carry no points, are not run)",
+    )
+    p.add_argument(
         "--fixed-cases",
         action="store_true",
         help="grade everyone on the fixed hidden cases a student's machine sees (default: "
@@ -469,9 +476,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--timeout",
         type=_positive_float,
-        default=120.0,
+        default=30.0,
         metavar="S",
-        help="wall-time limit per notebook (default: 120)",
+        help="wall-time limit per notebook (default: 30; grading runs no demonstrations)",
     )
     p.add_argument(
         "--workers",

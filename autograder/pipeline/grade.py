@@ -357,6 +357,7 @@ def main(
     sandbox: bool = True,
     assignment: str | None = None,
     fixed_cases: bool = False,
+    full: bool = False,
     out: Callable[[str], None] | None = print,
 ) -> list[SubmissionRecord]:
     """Grade submissions of one assignment of `course_dir`; return their records.
@@ -381,6 +382,8 @@ def main(
         fixed_cases: grade everyone on the fixed hidden cases (those a student's machine
             sees) instead of per-student cases drawn from the course secret
             (:mod:`autograder.pipeline.secret`, created when missing).
+        full: run every cell, demonstrations too, as nbgrader does (slower; the feedback
+            pages then show the student's figures); False: grade-only execution.
         out: where notes go (the secret created, feedback pages withheld); None: nowhere.
 
     Raises:
@@ -445,6 +448,7 @@ def main(
                 sandbox=sandbox,
                 spec_path=str(spec.path),
                 case_seed=case_seed_of(secret, assignment, student),
+                full=full,
             )
         )
 

@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -45,6 +45,7 @@ from traitlets import Any as TAny
 from traitlets import List as TList
 
 from autograder.checks.seeding import CASE_SEED_ENV
+from autograder.content.builder import role_of
 from autograder.spec import ASSIGNMENT_ENV
 
 from .limits import KernelCgroups, Limits, detect_isolation, launcher_prefix
@@ -126,6 +127,32 @@ class LimitedKernelManager(AsyncKernelManager):
         return [*self.launch_prefix, *cmd, *(extra_arguments or [])]
 
 
+SKIPPED_ROLES = frozenset({"demo"})
+"""Roles of the cells that grading does not run: demonstrations carry no points."""
+
+
+def skipped_cells(nb: NotebookNode, template: NotebookNode) -> list[int]:
+    """The indices of `nb`'s code cells that grade-only execution leaves out: a cell whose id
+    is that of a demonstration cell of the trusted `template` (the release notebook), and
+    that is no nbgrader cell. The roles come from the template, never from the submission,
+    so no answer, set-up or test cell can be skipped by editing its metadata."""
+    demo_ids = {
+        c.get("id")
+        for c in template.cells
+        if c.get("cell_type") == "code"
+        and role_of(c) in SKIPPED_ROLES
+        and not c.get("metadata", {}).get("nbgrader")
+    }
+    demo_ids.discard(None)
+    return [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.get("cell_type") == "code"
+        and c.get("id") in demo_ids
+        and not c.get("metadata", {}).get("nbgrader")
+    ]
+
+
 def error_output(ename: str, evalue: str) -> NotebookNode:
     """An error output as the runner writes it into a stopped or skipped cell."""
     return nbformat.v4.new_output(
@@ -169,8 +196,11 @@ class NotebookRunner:
         limits: Limits,
         isolation: dict[str, object],
         work: Path,
+        *,
+        skip: Iterable[int] = (),
     ) -> None:
         self.nb = nb
+        self.skip = frozenset(skip)
         self.scratch = scratch
         self.limits = limits
         self.isolation = isolation
@@ -256,9 +286,10 @@ class NotebookRunner:
         return self.finish(status, reason)
 
     async def run_cells(self, deadline: float) -> tuple[str, str]:
-        """Run every code cell in order; ("graded", "") or why it stopped before a cell."""
+        """Run every code cell in order but those in `skip`; ("graded", "") or why it
+        stopped before a cell."""
         for index, cell in enumerate(self.nb.cells):
-            if cell.cell_type != "code":
+            if cell.cell_type != "code" or index in self.skip:
                 continue
             if time.monotonic() >= deadline:
                 self.current_cell = index - 1
@@ -541,6 +572,7 @@ def execute_notebook(
     work_dir: str | Path | None = None,
     spec: str | os.PathLike[str] | None = None,
     case_seed: int | None = None,
+    skip: Iterable[int] = (),
 ) -> ExecutedNotebook:
     """Execute a copy of `nb` in a fresh kernel under `limits`, cwd `scratch_dir`.
 
@@ -550,6 +582,7 @@ def execute_notebook(
     Hidden test cells run their checks in the kernel itself: `spec` (a spec file) tells
     them which assignment's (the environment variable ``AUTOGRADER_ASSIGNMENT``), and
     `case_seed` which cases to make (``AUTOGRADER_CASE_SEED``; None: the fixed cases).
+    The code cells whose indices are in `skip` are not run (grade-only execution).
     """
     if isolation is None:
         isolation = detect_isolation(use_cgroups=limits.use_cgroups)
@@ -560,7 +593,13 @@ def execute_notebook(
     # always set: a seed in the grader's own environment must not leak into a kernel
     extra_env[CASE_SEED_ENV] = "" if case_seed is None else str(case_seed)
     runner = PlainRunner(
-        copy.deepcopy(nb), Path(scratch_dir), limits, isolation, work, extra_env=extra_env
+        copy.deepcopy(nb),
+        Path(scratch_dir),
+        limits,
+        isolation,
+        work,
+        extra_env=extra_env,
+        skip=skip,
     )
     try:
         return run_notebook(runner, timeout=overall_timeout(limits))

@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -222,12 +223,14 @@ class SandboxRunner(NotebookRunner):
         sb: Sandbox,
         ipc_dir: Path,
         probe_budget: dict[int, int],
+        *,
+        skip: Iterable[int] = (),
     ) -> None:
         # the sandbox, not the runner, owns the memory and process limits
         plain = {
             k: ("sandbox" if k in ("memory", "processes") else v) for k, v in isolation.items()
         }
-        super().__init__(nb, scratch, limits, plain, work)
+        super().__init__(nb, scratch, limits, plain, work, skip=skip)
         self.sb = sb
         self.ipc_dir = ipc_dir
         self.cgroups = SandboxCgroups(sb)
@@ -279,6 +282,7 @@ def execute_notebook_sandboxed(
     spec: AssignmentSpec | str | None = None,
     release_dir: str | Path | None = None,
     case_seed: int | None = None,
+    skip: Iterable[int] = (),
 ) -> ExecutedNotebook:
     """Execute a copy of `nb` like :func:`~autograder.pipeline.runner.execute_notebook`,
     with the kernel in a sandbox and the hidden tests judged outside it (module docstring).
@@ -288,7 +292,7 @@ def execute_notebook_sandboxed(
     release) go into the probe runtime, its staff folders are hidden in the sandbox. With
     no spec, the default assignment of the registry is used. The hidden checks' cases are
     made here, for `case_seed` (:mod:`autograder.checks.seeding`; None: the fixed cases):
-    only the cases enter the sandbox, never the seed.
+    only the cases enter the sandbox, never the seed. The code cells in `skip` are not run.
 
     The returned ``ExecutedNotebook.isolation`` holds the machine's isolation report
     (``probe_isolation().to_dict()``) and what this run used (``Sandbox.used``).
@@ -338,7 +342,9 @@ def execute_notebook_sandboxed(
             ],
             use_cgroups=limits.use_cgroups,
         ) as sb:
-            runner = SandboxRunner(nb, scratch, limits, isolation, work, sb, ipc_dir, budget)
+            runner = SandboxRunner(
+                nb, scratch, limits, isolation, work, sb, ipc_dir, budget, skip=skip
+            )
             executed = run_notebook(runner, timeout=overall_timeout(limits))
             peak = sb.peak_memory()
             used = dict(sb.used)

@@ -124,6 +124,7 @@ def main(
             export=False,
             assignment=tmp.assignment,
             fixed_cases=True,  # what a student's machine checks: no course secret there
+            full=True,  # the budget is for the whole notebook, demonstrations included
             out=None,
         )
         by_student = {r.student: r for r in records}

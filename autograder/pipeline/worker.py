@@ -50,7 +50,7 @@ from .normalize import (
     stub_notebook,
 )
 from .records import ItemRecord, NotebookRecord, SubmissionRecord
-from .runner import NOT_RUN_ENAME, error_output, execute_notebook
+from .runner import NOT_RUN_ENAME, error_output, execute_notebook, skipped_cells
 
 # Files of a submission copied into the scratch dir: at most this many, each at most this big.
 MAX_SCRATCH_FILES = 200
@@ -81,6 +81,8 @@ class GradeJob:
             files); None: whatever the registry's default assignment is.
         case_seed: the student's case seed (:mod:`autograder.checks.seeding`): the hidden
             checks' random inputs are drawn from it; None: the fixed cases.
+        full: run every code cell, demonstrations too (as nbgrader does); False: grade-only
+            execution, without the release's demonstration cells (they carry no points).
     """
 
     student: str
@@ -95,6 +97,7 @@ class GradeJob:
     sandbox: bool = True
     spec_path: str | None = None
     case_seed: int | None = None
+    full: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -110,6 +113,7 @@ class GradeJob:
             "sandbox": self.sandbox,
             "spec_path": self.spec_path,
             "case_seed": self.case_seed,
+            "full": self.full,
         }
 
     @classmethod
@@ -127,6 +131,7 @@ class GradeJob:
             sandbox=data.get("sandbox", True),
             spec_path=data.get("spec_path"),
             case_seed=data.get("case_seed"),
+            full=bool(data.get("full", False)),
         )
 
 
@@ -252,6 +257,7 @@ def _grade_notebook(
     work.mkdir(parents=True, exist_ok=True)
     scratch = work / "scratch"
     _prepare_scratch(scratch, Path(job.submission_dir), Path(job.release_dir))
+    skip = [] if job.full else skipped_cells(nb, template)
     if job.sandbox and sandboxed.sandbox_available():
         executed = sandboxed.execute_notebook_sandboxed(
             nb,
@@ -262,6 +268,7 @@ def _grade_notebook(
             spec=job.spec_path,
             release_dir=job.release_dir,
             case_seed=job.case_seed,
+            skip=skip,
         )
     else:
         executed = execute_notebook(
@@ -272,6 +279,7 @@ def _grade_notebook(
             work_dir=work,
             spec=job.spec_path,
             case_seed=job.case_seed,
+            skip=skip,
         )
     if executed.status != "graded" and status in ("graded", "repaired"):
         status = executed.status
