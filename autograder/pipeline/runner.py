@@ -131,25 +131,28 @@ SKIPPED_ROLES = frozenset({"demo"})
 """Roles of the cells that grading does not run: demonstrations carry no points."""
 
 
+def _scored(cell: NotebookNode) -> bool:
+    """An answer or a graded cell: nbgrader's `solution` or `grade` (a locked cell is
+    neither: its source is the release's, restored from the gradebook)."""
+    nbg = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(nbg.get("grade") or nbg.get("solution"))
+
+
 def skipped_cells(nb: NotebookNode, template: NotebookNode) -> list[int]:
     """The indices of `nb`'s code cells that grade-only execution leaves out: a cell whose id
     is that of a demonstration cell of the trusted `template` (the release notebook), and
-    that is no nbgrader cell. The roles come from the template, never from the submission,
-    so no answer, set-up or test cell can be skipped by editing its metadata."""
+    that is no answer or graded cell. The roles come from the template, never from the
+    submission, so no answer, set-up or test cell can be skipped by editing its metadata."""
     demo_ids = {
         c.get("id")
         for c in template.cells
-        if c.get("cell_type") == "code"
-        and role_of(c) in SKIPPED_ROLES
-        and not c.get("metadata", {}).get("nbgrader")
+        if c.get("cell_type") == "code" and role_of(c) in SKIPPED_ROLES and not _scored(c)
     }
     demo_ids.discard(None)
     return [
         i
         for i, c in enumerate(nb.cells)
-        if c.get("cell_type") == "code"
-        and c.get("id") in demo_ids
-        and not c.get("metadata", {}).get("nbgrader")
+        if c.get("cell_type") == "code" and c.get("id") in demo_ids and not _scored(c)
     ]
 
 

@@ -170,6 +170,12 @@ def test_a_withheld_page_never_stops_the_class(tmp_path: Path, capsys) -> None:
     assert "feedback withheld" in eve and "check_function" not in eve
     assert (root / "feedback/eve/tiny/02_words.html").is_file()  # her other page is kept
 
+    # grade-only execution: the demonstration cells were not run, the graded ones were
+    graded = nbformat.read(str(root / "autograded/dan/tiny/01_sums.ipynb"), as_version=4)
+    by_id = {c.get("id"): c for c in graded.cells}
+    assert by_id["demo-table"].outputs == []
+    assert any(o.get("output_type") == "stream" for c in graded.cells for o in c.get("outputs", []))
+
     # the feedback verb alone says so by its exit status, and keeps the other pages
     assert cli.main(["feedback", *course]) == 3
     assert "feedback withheld: eve" in capsys.readouterr().out

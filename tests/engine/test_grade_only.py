@@ -14,8 +14,12 @@ from autograder.pipeline.limits import Limits
 from autograder.pipeline.runner import execute_notebook, skipped_cells
 
 
-def _cell(cell_id: str, source: str, role: str | None = None, graded: bool = False):
+def _cell(
+    cell_id: str, source: str, role: str | None = None, graded: bool = False, locked: bool = False
+):
     metadata: dict = {}
+    if locked:  # as the release's demonstrations are: read-only, restored when graded
+        metadata["nbgrader"] = {"grade": False, "solution": False, "locked": True}
     if role:
         metadata["autograder"] = {"role": role}
     if graded:
@@ -36,7 +40,7 @@ def _template():
     return new_notebook(
         cells=[
             _cell("setup", "import time\nx = 1", role="setup"),
-            _cell("demo", "time.sleep(60)\nprint('demo ran')", role="demo"),
+            _cell("demo", "time.sleep(60)\nprint('demo ran')", role="demo", locked=True),
             _cell("answer", "def f():\n    return x + 1", role="answer"),
             _cell("test", "assert f() == 2\nprint('tested')", role="hidden", graded=True),
         ]
@@ -53,7 +57,7 @@ def test_only_the_templates_demonstrations_are_skipped() -> None:
     student.cells.insert(0, student.cells.pop(1))
     del student.cells[0].metadata["autograder"]
     assert skipped_cells(student, template) == [0]
-    # an nbgrader cell is never skipped, whatever its id
+    # an answer or graded cell is never skipped, whatever its id
     student.cells[0].metadata["nbgrader"] = {"grade": True, "grade_id": "demo"}
     assert skipped_cells(student, template) == []
     # a notebook without cell ids (nbformat 4.4): everything runs
