@@ -11,7 +11,13 @@ submissions), on this machine in this run:
   kernels in the sandbox, hidden tests judged outside them) + serial import into the
   gradebook through nbgrader's autograde with replayed execution;
 - ``plain x1``: the same with ``sandbox=False`` and one worker (kernels under limits only,
-  hidden tests inside the kernel), to price the sandbox.
+  hidden tests inside the kernel), to price the sandbox;
+- ``full x1``: sandboxed, one worker, every cell run (``grade --full``: demonstrations too),
+  to price grade-only execution.
+
+For the 1-worker autograder rows it also prints the seconds per submission by phase, from
+the records: normalise, kernel start, execution by cell role (setup, answer, visible,
+hidden, demo), making the cases, the verdicts, the gradebook import, and the rest.
 
 The submission is, with ``--source repo`` (the default when ``source/landscapes/`` has
 notebooks), every released notebook of the repository with each solution cell (code and
@@ -78,8 +84,25 @@ def build_course(root: Path, source: str) -> tuple[Path, list[Path]]:
     for nb in notebooks:
         shutil.copy(nb, src)
     shutil.copy(REPO / "source" / ASSIGNMENT / "landscape_lab.py", src)
+    _write_spec(src, notebooks)
     _run([sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force"], course)
     return course, notebooks
+
+
+def _write_spec(src: Path, notebooks: list[Path]) -> None:
+    """The course's spec, for these notebooks, pointing at the repository's checks and
+    reference (absolute paths); the notebooks are given, not built from content."""
+    import dataclasses
+
+    from autograder.spec import SPEC_FILE, load_spec, to_toml
+
+    spec = dataclasses.replace(
+        load_spec(REPO / "source" / ASSIGNMENT),
+        root=src.resolve(),
+        notebooks=tuple(nb.stem for nb in notebooks),
+        content_dir=None,
+    )
+    (src / SPEC_FILE).write_text(to_toml(spec), encoding="utf-8")
 
 
 def filled_release(course: Path, source_nb: Path) -> dict:
@@ -134,7 +157,9 @@ def bench_nbgrader(course: Path) -> tuple[float, float]:
     return time.perf_counter() - t0, _cpu() - c0
 
 
-def bench_autograder(course: Path, workers: int, sandbox: bool = True) -> tuple[float, float]:
+def bench_autograder(
+    course: Path, workers: int, sandbox: bool = True, full: bool = False
+) -> tuple[float, float]:
     from autograder.pipeline.grade import main
 
     t0, c0 = time.perf_counter(), _cpu()
@@ -145,12 +170,57 @@ def bench_autograder(course: Path, workers: int, sandbox: bool = True) -> tuple[
         feedback=False,
         export=False,
         sandbox=sandbox,
+        full=full,
+        out=None,
     )
     elapsed, cpu = time.perf_counter() - t0, _cpu() - c0
     bad = [r.student for r in records if not r.imported]
     if bad:
         raise SystemExit(f"autograder x{workers}: not imported: {bad}")
     return elapsed, cpu
+
+
+PHASES = (
+    "normalize",
+    "kernel_start",
+    "cells:setup",
+    "cells:answer",
+    "cells:visible",
+    "cells:hidden",
+    "cells:demo",
+    "cells:other",
+    "cases",
+    "verdicts",
+    "gradebook_import",
+)
+
+
+def phase_seconds(course: Path) -> dict[str, float]:
+    """Mean seconds per submission by phase, from the records of a graded course."""
+    from autograder.pipeline.records import load_records
+
+    records = load_records(course, ASSIGNMENT)
+    sums: dict[str, float] = {}
+    for record in records:
+        for key, value in record.phases.items():
+            sums[key] = sums.get(key, 0.0) + value
+        for nb in record.notebooks:
+            for key, value in nb.phases.items():
+                if key.startswith("cells:") and key not in PHASES:
+                    key = "cells:other"
+                sums[key] = sums.get(key, 0.0) + value
+    return {k: v / max(1, len(records)) for k, v in sums.items()}
+
+
+def print_phases(phases: dict[str, dict[str, float]], per_submission: dict[str, float]) -> None:
+    """A table of seconds per submission by phase, one column per configuration."""
+    names = list(phases)
+    print(f"\nseconds per submission by phase{'':<4}" + "".join(f"{n:>16}" for n in names))
+    for key in PHASES:
+        print(f"  {key:<32}" + "".join(f"{phases[n].get(key, 0.0):16.2f}" for n in names))
+    rest = {n: per_submission[n] - sum(phases[n].get(k, 0.0) for k in PHASES) for n in names}
+    print(f"  {'rest (processes, staging, I/O)':<32}" + "".join(f"{rest[n]:16.2f}" for n in names))
+    print(f"  {'wall per submission':<32}" + "".join(f"{per_submission[n]:16.2f}" for n in names))
 
 
 def main() -> None:
@@ -162,6 +232,9 @@ def main() -> None:
     )
     parser.add_argument("--no-nbgrader", action="store_true", help="skip plain nbgrader")
     parser.add_argument("--no-plain", action="store_true", help="skip the unsandboxed 1-worker row")
+    parser.add_argument(
+        "--no-full", action="store_true", help="skip the 1-worker row that runs every cell (--full)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary courses")
     args = parser.parse_args()
 
@@ -186,8 +259,10 @@ def main() -> None:
         configs = (
             ([] if args.no_nbgrader else ["nbgrader"])
             + ([] if args.no_plain else ["plain x1"])
+            + ([] if args.no_full else ["full x1"])
             + [f"autograder x{w}" for w in workers]
         )
+        phases: dict[str, dict[str, float]] = {}
         results: dict[str, float] = {}
         cpu: dict[str, float] = {}
         totals: dict[str, dict[str, float]] = {}
@@ -199,8 +274,12 @@ def main() -> None:
                 elapsed, used = bench_nbgrader(course)
             elif config.startswith("plain"):
                 elapsed, used = bench_autograder(course, 1, sandbox=False)
+            elif config.startswith("full"):
+                elapsed, used = bench_autograder(course, 1, full=True)
             else:
                 elapsed, used = bench_autograder(course, int(config.split("x")[1]))
+            if config != "nbgrader" and config.endswith("x1"):
+                phases[config] = phase_seconds(course)
             results[config], cpu[config] = elapsed, used
             totals[config] = scores(course, students)
             print(f"  {config:<14} {elapsed:7.1f} s wall, {used:7.1f} s CPU", flush=True)
@@ -242,6 +321,16 @@ def main() -> None:
             print(
                 f"target sandboxed autograder x1 <= {TARGET_SANDBOX_COST:.1f}x nbgrader wall "
                 f"time: {cost:.2f}x {verdict}"
+            )
+    if phases:
+        print_phases(phases, {c: results[c] / args.k for c in phases})
+    if ref and "autograder x1" in results:
+        share = results["autograder x1"] / ref
+        for goal, label in ((1 / 5, "1/5"), (1 / 8, "1/8")):
+            verdict = "met" if share <= goal else "NOT met"
+            print(
+                f"target (issue 11) autograder x1 time per submission <= {label} of nbgrader's: "
+                f"{share:.3f} {verdict}"
             )
     if "plain x1" in results and "autograder x1" in results:
         # (CPU is not compared: the sandboxed kernels run in a pid namespace whose init does

@@ -30,6 +30,7 @@ import multiprocessing
 import os
 import shutil
 import sys
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -457,6 +458,7 @@ def main(
 
     def on_result(job: GradeJob, record: SubmissionRecord) -> None:
         record.cases = cases_label
+        started = time.monotonic()
         if record.status != "error" or record.notebooks:
             try:
                 _stage_extras(job)
@@ -473,6 +475,7 @@ def main(
                 except Exception as exc:
                     record.reasons.append(f"reading the gradebook back failed: {exc}")
                 record.update_status()
+            record.phases["gradebook_import"] = round(time.monotonic() - started, 3)
         save_record(course, record)
         records[job.student] = record
         if bar is not None:

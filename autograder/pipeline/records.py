@@ -97,7 +97,9 @@ class NotebookRecord:
     ``reasons`` are human-readable sentences (repairs made, why the kernel stopped).
     ``seconds`` is the wall time of execution; ``peak_memory_bytes`` the kernel's peak
     resident memory when measurable, else None. ``score`` / ``max_score`` sum the items
-    (manual items count 0 until graded).
+    (manual items count 0 until graded). ``phases`` are the seconds spent by phase
+    (``normalize``, ``kernel_start``, ``cells:<role>``, ``cases``, ``verdicts``), for
+    benchmarks: never compare them across runs.
     """
 
     name: str
@@ -108,6 +110,7 @@ class NotebookRecord:
     max_score: float = 0.0
     items: list[ItemRecord] = field(default_factory=list)
     peak_memory_bytes: int | None = None
+    phases: dict[str, float] = field(default_factory=dict)
 
     def recompute_score(self) -> None:
         """Set ``score`` and ``max_score`` from the items."""
@@ -131,6 +134,7 @@ class NotebookRecord:
             max_score=float(data.get("max_score", 0.0)),
             items=[ItemRecord.from_dict(i) for i in data.get("items", [])],
             peak_memory_bytes=data.get("peak_memory_bytes"),
+            phases={k: float(v) for k, v in data.get("phases", {}).items()},
         )
 
 
@@ -146,7 +150,8 @@ class SubmissionRecord:
     the total wall time: never compare them across runs (use :meth:`comparable`).
     ``cases`` says which hidden cases were graded: ``"per-student (secret <fingerprint>)"``
     or ``"fixed"`` (see :mod:`autograder.checks.seeding`). ``withheld`` lists the
-    student's feedback pages that were withheld, each with the reason.
+    student's feedback pages that were withheld, each with the reason. ``phases`` holds the
+    submission-level seconds by phase (``gradebook_import``), for benchmarks.
     """
 
     student: str
@@ -161,6 +166,7 @@ class SubmissionRecord:
     seconds: float = 0.0
     cases: str = ""
     withheld: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -213,6 +219,7 @@ class SubmissionRecord:
             "isolation",
             "cases",
             "withheld",
+            "phases",
             "started",
             "finished",
             "seconds",
@@ -243,6 +250,7 @@ class SubmissionRecord:
             seconds=float(data.get("seconds", 0.0)),
             cases=str(data.get("cases", "")),
             withheld=list(data.get("withheld", [])),
+            phases={k: float(v) for k, v in data.get("phases", {}).items()},
             schema_version=version,
         )
 
@@ -255,9 +263,11 @@ class SubmissionRecord:
         data = self.to_dict()
         for key in ("started", "finished", "seconds"):
             data.pop(key)
+        data.pop("phases")
         for nb in data["notebooks"]:
             nb.pop("seconds")
             nb.pop("peak_memory_bytes")
+            nb.pop("phases")
         return data
 
 

@@ -32,7 +32,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -88,6 +88,9 @@ class ExecutedNotebook:
     seconds: float
     peak_memory_bytes: int | None = None
     isolation: dict[str, Any] | None = None
+    phases: dict[str, float] = field(default_factory=dict)
+    """Seconds by phase: ``kernel_start``, ``cells:<role>`` (code cells by their role),
+    and what the caller adds (``cases``, ``verdicts``)."""
 
 
 class RunCgroups(Protocol):
@@ -129,6 +132,19 @@ class LimitedKernelManager(AsyncKernelManager):
 
 SKIPPED_ROLES = frozenset({"demo"})
 """Roles of the cells that grading does not run: demonstrations carry no points."""
+
+
+def cell_role(cell: NotebookNode) -> str:
+    """A code cell's role for timing: its built role, else what nbgrader says it is."""
+    role = role_of(cell)
+    if role:
+        return role
+    nbg = cell.get("metadata", {}).get("nbgrader", {})
+    if nbg.get("solution"):
+        return "answer"
+    if nbg.get("grade"):
+        return "test"
+    return "other"
 
 
 def _scored(cell: NotebookNode) -> bool:
@@ -218,6 +234,7 @@ class NotebookRunner:
         self.stopped_at: int | None = None
         self.peak: int | None = None
         self.cell_bytes: dict[int, int] = {}
+        self.phases: dict[str, float] = {}
 
     # -- hooks
     async def start_kernel(self) -> None:
@@ -255,8 +272,10 @@ class NotebookRunner:
                     self.cgroups = None
                     self.reasons.append(f"cgroup limits unavailable ({exc}): rlimits only")
             try:
+                started = time.monotonic()
                 await self.start_kernel()
                 await asyncio.wait_for(self.connect(), self.limits.startup_seconds)
+                self.phases["kernel_start"] = time.monotonic() - started
             except Exception as exc:
                 self.kill()
                 await self.cleanup()
@@ -301,9 +320,14 @@ class NotebookRunner:
                     f"reached before cell {self.label(index)}"
                 )
             self.current_cell = index
-            await self.client.async_execute_cell(
-                cell, index, execution_count=self.client.code_cells_executed + 1
-            )
+            started = time.monotonic()
+            try:
+                await self.client.async_execute_cell(
+                    cell, index, execution_count=self.client.code_cells_executed + 1
+                )
+            finally:
+                key = f"cells:{cell_role(cell)}"
+                self.phases[key] = self.phases.get(key, 0.0) + time.monotonic() - started
             if self.output_exceeded_cell is not None:
                 raise DeadKernelError("output limit")
             self.check_memory_error(cell, index)
@@ -317,7 +341,12 @@ class NotebookRunner:
         if status == "graded" and any("MemoryError" in r for r in self.reasons):
             status = "memory_limit"
         return ExecutedNotebook(
-            self.nb, status, self.reasons, time.monotonic() - self.t0, self.peak
+            self.nb,
+            status,
+            self.reasons,
+            time.monotonic() - self.t0,
+            self.peak,
+            phases={k: round(v, 3) for k, v in self.phases.items()},
         )
 
     async def connect(self) -> None:

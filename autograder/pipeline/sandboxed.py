@@ -33,6 +33,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -319,8 +320,10 @@ def execute_notebook_sandboxed(
         assignment = course_spec.id
         runtime = prepare_runtime(scratch, spec=course_spec, release_dir=release_dir)
         nonce = secrets.token_hex(16)
+        started = time.monotonic()
         with seeding.cases_for(case_seed):
             probed = prepare_probes(nb, runtime, nonce, assignment)
+        cases_seconds = time.monotonic() - started
         budget = {
             p.index: RECORD_MAX_BYTES * (1 + sum(len(r.ordered) + 1 for r in p.requests))
             for p in probed
@@ -350,7 +353,10 @@ def execute_notebook_sandboxed(
             used = dict(sb.used)
         if peak is not None:
             executed.peak_memory_bytes = peak
+        started = time.monotonic()
         judge_probes(executed.nb, probed)
+        executed.phases["cases"] = round(cases_seconds, 3)
+        executed.phases["verdicts"] = round(time.monotonic() - started, 3)
         executed.isolation = {"report": report.to_dict(), "used": used}
         return executed
     finally:

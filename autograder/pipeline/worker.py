@@ -230,6 +230,7 @@ def _grade_notebook(
     work: Path,
     isolation: dict[str, object],
 ) -> tuple[NotebookRecord, dict[str, Any] | None]:
+    started = time.monotonic()
     trusted = {gid: TrustedCell.from_dict(d) for gid, d in job.trusted_cells[name].items()}
     template = nbformat.read(os.path.join(job.release_dir, f"{name}.ipynb"), as_version=4)
     status, reasons = "graded", []
@@ -258,6 +259,7 @@ def _grade_notebook(
     scratch = work / "scratch"
     _prepare_scratch(scratch, Path(job.submission_dir), Path(job.release_dir))
     skip = [] if job.full else skipped_cells(nb, template)
+    normalize_seconds = time.monotonic() - started
     if job.sandbox and sandboxed.sandbox_available():
         executed = sandboxed.execute_notebook_sandboxed(
             nb,
@@ -293,6 +295,7 @@ def _grade_notebook(
         seconds=round(executed.seconds, 3),
         items=items,
         peak_memory_bytes=executed.peak_memory_bytes,
+        phases={"normalize": round(normalize_seconds, 3), **executed.phases},
     )
     record.recompute_score()
     return record, executed.isolation
