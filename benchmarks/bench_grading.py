@@ -219,7 +219,10 @@ def print_phases(phases: dict[str, dict[str, float]], per_submission: dict[str, 
     for key in PHASES:
         print(f"  {key:<32}" + "".join(f"{phases[n].get(key, 0.0):16.2f}" for n in names))
     rest = {n: per_submission[n] - sum(phases[n].get(k, 0.0) for k in PHASES) for n in names}
-    print(f"  {'rest (processes, staging, I/O)':<32}" + "".join(f"{rest[n]:16.2f}" for n in names))
+    print(
+        f"  {'rest (< 0: import overlaps grading)':<32}"
+        + "".join(f"{rest[n]:16.2f}" for n in names)
+    )
     print(f"  {'wall per submission':<32}" + "".join(f"{per_submission[n]:16.2f}" for n in names))
 
 
