@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
 import re
 from collections.abc import Callable, Iterable
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -58,3 +62,54 @@ def fails_part(name: str, fn: Callable[..., Any], part: str, match: str) -> None
     with pytest.raises(AssertionError) as info:
         check_function(name, fn, part=part)
     assert re.search(match, str(info.value), re.I | re.S), str(info.value)
+
+
+# ---- the student-style implementations of the check tests ----------------------------------------
+
+
+def check_test_modules(exclude: str = "") -> list[ModuleType]:
+    """The test modules of this package and its subpackages (one per notebook section), in
+    file-name order (every pytest-xdist worker must collect the same list), except the module
+    named `exclude` (the caller)."""
+    package = importlib.import_module(__name__.rpartition(".")[0])
+    return [
+        importlib.import_module(info.name)
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
+        if info.name.rpartition(".")[2].startswith("test_") and info.name != exclude
+    ]
+
+
+def implementations(assertion: str, listed: str, *, exclude: str = "") -> list[tuple[str, Any]]:
+    """(name, fn) of the implementations in the test modules under tests/course/checks/ (but
+    `exclude`): the module-level list `listed` (entries start with name, fn), and the `fn`
+    parameters of the tests that call `assertion`("name", fn, ...)."""
+    call = re.compile(rf'{assertion}\("(\w+)", fn\b')
+    found: list[tuple[str, Any]] = []
+    for module in check_test_modules(exclude):
+        found += [(entry[0], entry[1]) for entry in getattr(module, listed, [])]
+        for attr, obj in vars(module).items():
+            if not attr.startswith("test_") or not callable(obj):
+                continue
+            match = call.search(inspect.getsource(obj))
+            if not match:
+                continue
+            for mark in getattr(obj, "pytestmark", []):
+                if mark.name != "parametrize":
+                    continue
+                names = mark.args[0]
+                names = [n.strip() for n in (names.split(",") if isinstance(names, str) else names)]
+                if "fn" not in names:
+                    continue
+                index = names.index("fn")
+                for param in mark.args[1]:
+                    values = param.values if hasattr(param, "values") else param
+                    fn = values[index] if len(names) > 1 else values
+                    if len(names) == 1 and isinstance(fn, tuple | list):
+                        fn = fn[0]
+                    found.append((match.group(1), fn))
+    return found
+
+
+def implementation_id(name: str, fn: Any) -> str:
+    """A test id for implementation `fn` of graded function `name`."""
+    return f"{name}-{getattr(fn, '__name__', 'fn')}"

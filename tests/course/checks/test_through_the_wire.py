@@ -9,11 +9,6 @@ in-process. (The wire itself is tested in tests/engine/test_sandbox_wire.py.)
 
 from __future__ import annotations
 
-import importlib
-import inspect
-import pkgutil
-import re
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -29,6 +24,7 @@ from autograder.sandbox.wire import (
     encode_outcome,
     plain_equal,
 )
+from tests.course.checks.support import implementation_id, implementations
 
 
 def test_every_registered_case_crosses_unchanged() -> None:
@@ -118,49 +114,7 @@ def test_wrong_results_get_the_same_feedback_through_the_wire(name: str) -> None
     assert any(_in_process(name, fn).values())
 
 
-def _check_test_modules() -> list[ModuleType]:
-    """The test modules of this package and its subpackages (one per notebook section), in
-    file-name order (every pytest-xdist worker must collect the same list), this one excepted."""
-    package = importlib.import_module(__name__.rpartition(".")[0])
-    return [
-        importlib.import_module(info.name)
-        for info in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
-        if info.name.rpartition(".")[2].startswith("test_") and info.name != __name__
-    ]
-
-
-def _implementations(assertion: str, listed: str) -> list[tuple[str, Any]]:
-    """(name, fn) of the implementations in the test modules under tests/course/checks/: the
-    module-level list `listed` (entries start with name, fn), and the `fn` parameters of the
-    tests that call `assertion`("name", fn, ...)."""
-    call = re.compile(rf'{assertion}\("(\w+)", fn\b')
-    found: list[tuple[str, Any]] = []
-    for module in _check_test_modules():
-        found += [(entry[0], entry[1]) for entry in getattr(module, listed, [])]
-        for attr, obj in vars(module).items():
-            if not attr.startswith("test_") or not callable(obj):
-                continue
-            match = call.search(inspect.getsource(obj))
-            if not match:
-                continue
-            for mark in getattr(obj, "pytestmark", []):
-                if mark.name != "parametrize":
-                    continue
-                names = mark.args[0]
-                names = [n.strip() for n in (names.split(",") if isinstance(names, str) else names)]
-                if "fn" not in names:
-                    continue
-                index = names.index("fn")
-                for param in mark.args[1]:
-                    values = param.values if hasattr(param, "values") else param
-                    fn = values[index] if len(names) > 1 else values
-                    if len(names) == 1 and isinstance(fn, tuple | list):
-                        fn = fn[0]
-                    found.append((match.group(1), fn))
-    return found
-
-
-CORRECT_IMPLEMENTATIONS = _implementations("assert_passes_all", "CORRECT")
+CORRECT_IMPLEMENTATIONS = implementations("assert_passes_all", "CORRECT", exclude=__name__)
 
 
 def test_the_correct_implementations_were_found() -> None:
@@ -173,7 +127,7 @@ def test_the_correct_implementations_were_found() -> None:
 @pytest.mark.parametrize(
     ("name", "fn"),
     CORRECT_IMPLEMENTATIONS,
-    ids=[f"{name}-{getattr(fn, '__name__', 'fn')}" for name, fn in CORRECT_IMPLEMENTATIONS],
+    ids=[implementation_id(name, fn) for name, fn in CORRECT_IMPLEMENTATIONS],
 )
 def test_correct_implementations_pass_through_the_wire(name: str, fn: Any) -> None:
     """What the sandbox sends back of a correct, differently written implementation (numpy
@@ -182,7 +136,7 @@ def test_correct_implementations_pass_through_the_wire(name: str, fn: Any) -> No
     assert not failed, failed
 
 
-WRONG_IMPLEMENTATIONS = _implementations("assert_fails", "WRONG")
+WRONG_IMPLEMENTATIONS = implementations("assert_fails", "WRONG", exclude=__name__)
 
 
 def test_the_wrong_implementations_were_found() -> None:
@@ -194,7 +148,7 @@ def test_the_wrong_implementations_were_found() -> None:
 @pytest.mark.parametrize(
     ("name", "fn"),
     WRONG_IMPLEMENTATIONS,
-    ids=[f"{name}-{getattr(fn, '__name__', 'fn')}" for name, fn in WRONG_IMPLEMENTATIONS],
+    ids=[implementation_id(name, fn) for name, fn in WRONG_IMPLEMENTATIONS],
 )
 def test_wrong_implementations_fail_the_same_parts_through_the_wire(name: str, fn: Any) -> None:
     """A typical mistake fails exactly the same parts through the sandbox wire as in process:

@@ -2,6 +2,9 @@
 
 Stage 1: generators and random tensors, symmetric matrices with a given spectrum, `Build`
 recipes of quadratic, curved and MLP losses, of an MLP's flat parameters and of generators.
+Their seeds go through `vary` when the cases are made, so every student gets other random
+inputs (the fixed ones when no case seed is active); `_fixed_gen` is for data that stays
+the same for everyone.
 Stage 3: closeness tests that name a typical mistake (`DIAGNOSE_RTOL`), the scalar comparison,
 the after-call probe of theta's `.grad` (a gradient left there by `.backward()` through theta
 makes the next call add to it), the check that a function drew from its `generator` only, and
@@ -17,6 +20,7 @@ from typing import Any
 import torch
 
 from autograder.checks.call import materialize
+from autograder.checks.seeding import vary
 from autograder.checks.types import Build, Case, Outcome, Verdict
 from autograder.checks.verdicts import (
     DICT_TYPES,
@@ -48,6 +52,12 @@ _GEN_SEED = 2502
 
 
 def _gen(offset: int) -> torch.Generator:
+    """The generator of a case's random inputs: varied per student (call it in make_cases)."""
+    return torch.Generator().manual_seed(vary(_GEN_SEED + offset))
+
+
+def _fixed_gen(offset: int) -> torch.Generator:
+    """A generator that is the same for everyone (a verdict's own data, import time)."""
     return torch.Generator().manual_seed(_GEN_SEED + offset)
 
 
@@ -75,7 +85,10 @@ def _curved(d: int, seed: int, c: float, dtype: torch.dtype = torch.float64) -> 
 
 
 def _mlp(seed: int, dtype: str = "float32") -> Build:
-    return Build("mlp", {"hidden": _HIDDEN, "out_dim": _N_CLASSES, "seed": seed, "dtype": dtype})
+    """A seeded MLP's recipe; its seed is varied per student (call it in make_cases)."""
+    return Build(
+        "mlp", {"hidden": _HIDDEN, "out_dim": _N_CLASSES, "seed": vary(seed), "dtype": dtype}
+    )
 
 
 def _mlp_dim() -> int:
@@ -99,7 +112,17 @@ def _leaf(values: torch.Tensor) -> Build:
 
 
 def _generator(seed: int) -> Build:
-    return Build("generator", {"seed": seed})
+    """A seeded generator's recipe; its seed is varied per student (call it in make_cases)."""
+    return Build("generator", {"seed": vary(seed)})
+
+
+def _generator_pair(seed: int, other: int) -> tuple[Build, Build]:
+    """Recipes of two generators with different seeds, whatever the case seed (cases that
+    check that another seed gives another result)."""
+    first, second = _generator(seed), _generator(other)
+    if first.params["seed"] == second.params["seed"]:
+        second = Build("generator", {"seed": first.params["seed"] + 1})
+    return first, second
 
 
 # ---------------------------------------------------------------------------------------------

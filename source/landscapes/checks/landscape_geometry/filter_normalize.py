@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from autograder.checks.registry import make_checks
+from autograder.checks.seeding import vary
 from autograder.checks.types import Build, Case, Outcome, Part
 from autograder.checks.verdicts import (
     DICT_TYPES,
@@ -224,7 +225,8 @@ def _fn_basic() -> list[Case]:
                     {"0.weight": (4, 2), "0.bias": (4,), "2.weight": (3, 4), "2.bias": (3,)}, 176
                 ),
                 Build(
-                    "params_of", {"model": Build("mlp", {"hidden": (4,), "out_dim": 3, "seed": 5})}
+                    "params_of",
+                    {"model": Build("mlp", {"hidden": (4,), "out_dim": 3, "seed": vary(5)})},
                 ),
             ),
         ),

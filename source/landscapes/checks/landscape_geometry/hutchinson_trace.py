@@ -6,6 +6,11 @@ for probes that are not 2-D with one column per parameter; theta (its `requires_
 `.grad` too) and the probes are left unchanged. A wrong value is diagnosed: the sum instead of
 the mean, the exact trace, the sign lost, a division by dim or by num_probes − 1, the first
 probe only, negative values clamped, 1ᵀHv instead of vᵀHv.
+
+The random inputs vary per student. Cases drawn until their estimate has the property that
+makes them tell a mistake (`first_draw`): the saddle's estimate is below −1; the other random
+cases of the parts `basic`, `mlp` and `no_mutation` have a positive estimate, and one of each
+part a probe with clearly negative vᵀHv.
 """
 
 from __future__ import annotations
@@ -15,13 +20,17 @@ from collections.abc import Callable
 
 import torch
 
+from autograder.checks.call import materialize
 from autograder.checks.registry import make_checks
 from autograder.checks.types import Build, Case, Outcome, Part
 from autograder.checks.verdicts import as_scalar, raises_value_error
 from solutions import landscape_geometry as ref
 
+from ..draws import DRAW_STRIDE, first_draw
 from .common import (
     _THETA_GRAD_PROBE,
+    SCALAR_ATOL,
+    SCALAR_RTOL,
     _checked,
     _compare_scalar,
     _curved,
@@ -131,27 +140,88 @@ def _rademacher(n: int, d: int, seed: int, dtype: torch.dtype = torch.float32) -
     return (2 * bits - 1).to(dtype)
 
 
+CURVATURE_DRAWS = 40
+"""Draws tried for a case whose estimate must have the properties of `typical_estimate`."""
+CURVATURE_MARGIN = 10.0
+"""A property of an estimate "shows" when it moves the estimate by more than this many times
+the tolerance of the comparison."""
+
+
+def typical_estimate(args: tuple, *, negative_curvature: bool = False) -> bool:
+    """Whether the estimate of the case is clearly positive (only the saddle case, which says
+    so, has a negative one: abs() of the estimate passes every other case) and, with
+    `negative_curvature`, some probe clearly sees negative curvature (vᵀHv < 0: clamping the
+    negative vᵀHv at 0, or taking their absolute values, changes the estimate)."""
+    loss_fn, theta, probes = materialize(args)
+    H = _hessian(loss_fn, theta).to(torch.float64)
+    rows = probes.to(torch.float64)
+    quads = ((rows @ H) * rows).sum(1)
+    mean = float(quads.mean())
+    margin = CURVATURE_MARGIN * (SCALAR_ATOL + SCALAR_RTOL * abs(mean))
+    if mean <= margin:
+        return False
+    return not negative_curvature or float(quads.clamp_min(0.0).mean()) - mean > margin
+
+
+def _drawn(make: Callable[[int], tuple], *, negative_curvature: bool = False) -> tuple:
+    """(loss_fn, theta, probes) of the first draw for which `typical_estimate` holds. Each
+    part with random probes of an indefinite Hessian has a case with `negative_curvature`:
+    clamping vᵀHv at 0 or taking |vᵀHv| fails that part for every student, and abs() of the
+    estimate passes it for every student (as with the fixed cases)."""
+    return first_draw(
+        make,
+        lambda args: typical_estimate(args, negative_curvature=negative_curvature),
+        CURVATURE_DRAWS,
+    )
+
+
 def _hutch_basic() -> list[Case]:
-    A = _sym([4.0, 3.0, 1.0, 0.5, -2.0, 0.25], 70)
-    A32 = _sym([1.0, 2.0, 3.0, -1.0], 71, torch.float32)
+    def quadratic(k: int) -> tuple:
+        offset = k * DRAW_STRIDE
+        A = _sym([4.0, 3.0, 1.0, 0.5, -2.0, 0.25], 70 + offset)
+        theta = _randn((6,), 72 + offset, torch.float64)
+        return (_quad(A), theta, _rademacher(8, 6, 73 + offset, torch.float64))
+
+    def quadratic32(k: int) -> tuple:
+        offset = k * DRAW_STRIDE
+        A32 = _sym([1.0, 2.0, 3.0, -1.0], 71 + offset, torch.float32)
+        theta = _randn((4,), 75 + offset)
+        return (_quad(A32, _randn((4,), 74 + offset)), theta, _rademacher(5, 4, 76 + offset))
+
+    def curved(k: int) -> tuple:
+        offset = k * DRAW_STRIDE
+        theta = _randn((5,), 78 + offset, torch.float64) * 0.5
+        return (_curved(5, 77 + offset, 1.0), theta, _rademacher(6, 5, 79 + offset, torch.float64))
+
     return [
         Case(
             "quadratic (float64), 8 Rademacher probes",
-            (_quad(A), _randn((6,), 72, torch.float64), _rademacher(8, 6, 73, torch.float64)),
+            _drawn(quadratic, negative_curvature=True),
         ),
-        Case(
-            "quadratic (float32), 5 Rademacher probes",
-            (_quad(A32, _randn((4,), 74)), _randn((4,), 75), _rademacher(5, 4, 76)),
-        ),
-        Case(
-            "a loss whose Hessian depends on theta, 6 Rademacher probes",
-            (
-                _curved(5, 77, 1.0),
-                _randn((5,), 78, torch.float64) * 0.5,
-                _rademacher(6, 5, 79, torch.float64),
-            ),
-        ),
+        Case("quadratic (float32), 5 Rademacher probes", _drawn(quadratic32)),
+        Case("a loss whose Hessian depends on theta, 6 Rademacher probes", _drawn(curved)),
     ]
+
+
+SADDLE_ESTIMATE_MAX = -1.0
+"""The saddle case's estimate is below this (its label promises a negative estimate, so that
+abs() or clamping at 0 cannot pass); its random probes are drawn until it is."""
+SADDLE_DRAWS = 40
+"""Draws of the saddle case's probes tried (about 98% have the estimate; then the fixed ones)."""
+
+
+def _saddle_probes(A: torch.Tensor, d: int) -> torch.Tensor:
+    """6 Rademacher probes whose Hutchinson estimate on the quadratic with Hessian A is below
+    `SADDLE_ESTIMATE_MAX`."""
+
+    def estimate_below(probes: torch.Tensor) -> bool:
+        return float(((probes @ A) * probes).sum(1).mean()) < SADDLE_ESTIMATE_MAX
+
+    return first_draw(
+        lambda k: _rademacher(6, d, 99 + k * DRAW_STRIDE, torch.float64),
+        estimate_below,
+        SADDLE_DRAWS,
+    )
 
 
 def _hutch_probes() -> list[Case]:
@@ -159,6 +229,7 @@ def _hutch_probes() -> list[Case]:
     A = _sym([2.0, 1.0, 0.5, -1.0, 3.0], 80)
     theta = _randn((d,), 81, torch.float64)
     basis = torch.eye(d, dtype=torch.float64) * math.sqrt(d)
+    saddle = _sym([-3.0, -1.5, 0.5, -2.0, 1.0], 89)
     return [
         Case(
             "Gaussian probes (not ±1): still the mean of vᵀHv",
@@ -178,11 +249,7 @@ def _hutch_probes() -> list[Case]:
         ),
         Case(
             "an indefinite Hessian with a negative trace (a saddle): a negative estimate",
-            (
-                _quad(_sym([-3.0, -1.5, 0.5, -2.0, 1.0], 89)),
-                theta,
-                _rademacher(6, d, 99, torch.float64),
-            ),
+            (_quad(saddle), theta, _saddle_probes(saddle, d)),
             hint="vᵀHv can be negative; keep the sign (no abs, no clamping at 0)",
         ),
         Case(
@@ -197,21 +264,39 @@ def _hutch_probes() -> list[Case]:
     ]
 
 
+def _mlp_case(
+    seed: int,
+    data_seed: int,
+    probes: Callable[[int], torch.Tensor],
+    *,
+    dtype: str = "float32",
+    requires_grad: bool = False,
+) -> Callable[[int], tuple]:
+    """make(k) of an MLP case: its MLP, data and probes (`probes(offset)`) offset by k."""
+
+    def make(k: int) -> tuple:
+        offset = k * DRAW_STRIDE
+        return (
+            _mlp_loss(seed + offset, data_seed + offset, dtype),
+            _mlp_theta(seed + offset, dtype, requires_grad=requires_grad),
+            probes(offset),
+        )
+
+    return make
+
+
 def _hutch_mlp() -> list[Case]:
     d = _mlp_dim()
+    rademacher = _mlp_case(
+        5, 34, lambda offset: _rademacher(10, d, 87 + offset, torch.float64), dtype="float64"
+    )
+    gaussian = _mlp_case(6, 35, lambda offset: _randn((6, d), 88 + offset))
     return [
         Case(
             "MLP flat loss (float64), 10 Rademacher probes",
-            (
-                _mlp_loss(5, 34, "float64"),
-                _mlp_theta(5, "float64"),
-                _rademacher(10, d, 87, torch.float64),
-            ),
+            _drawn(rademacher, negative_curvature=True),
         ),
-        Case(
-            "MLP flat loss (float32), 6 Gaussian probes",
-            (_mlp_loss(6, 35), _mlp_theta(6), _randn((6, d), 88)),
-        ),
+        Case("MLP flat loss (float32), 6 Gaussian probes", _drawn(gaussian)),
     ]
 
 
@@ -230,15 +315,13 @@ def _hutch_errors() -> list[Case]:
 
 def _hutch_no_mutation() -> list[Case]:
     d = _mlp_dim()
+    leaf = _mlp_case(7, 36, lambda offset: _rademacher(4, d, 97 + offset), requires_grad=True)
+    plain = _mlp_case(7, 36, lambda offset: _rademacher(4, d, 98 + offset))
     return [
-        Case(
-            "theta requires grad",
-            (_mlp_loss(7, 36), _mlp_theta(7, requires_grad=True), _rademacher(4, d, 97)),
-            post=_THETA_GRAD_PROBE,
-        ),
+        Case("theta requires grad", _drawn(leaf), post=_THETA_GRAD_PROBE),
         Case(
             "theta does not require grad",
-            (_mlp_loss(7, 36), _mlp_theta(7), _rademacher(4, d, 98)),
+            _drawn(plain, negative_curvature=True),
             post=_THETA_GRAD_PROBE,
         ),
     ]

@@ -16,7 +16,7 @@ from autograder.checks.registry import make_checks
 from autograder.checks.types import Build, Case, Outcome, Part
 from autograder.checks.verdicts import call_failure, fmt_value, index_str
 
-from .common import _case_generator, _checked, _generator, _generator_used
+from .common import _case_generator, _checked, _generator, _generator_pair, _generator_used
 
 # Tolerances and sizes (named, never inline)
 
@@ -163,13 +163,14 @@ def _rad_generator() -> list[Case]:
 
 
 def _rad_determinism() -> list[Case]:
+    gen, other = _generator_pair(8, 9)
     return [
         Case(
-            "6 probes of dimension 10: called again with a fresh generator seeded 8, and with "
-            "one seeded 9",
+            "6 probes of dimension 10: called again with a fresh generator seeded "
+            f"{gen.params['seed']}, and with one seeded {other.params['seed']}",
             (6, 10),
-            {"generator": _generator(8)},
-            reruns=({}, {"generator": _generator(9)}),
+            {"generator": gen},
+            reruns=({}, {"generator": other}),
         ),
     ]
 

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from autograder.checks.registry import make_checks
+from autograder.checks.seeding import vary
 from autograder.checks.types import Build, Case, Outcome, Part
 from autograder.checks.verdicts import (
     DICT_TYPES,
@@ -26,7 +27,7 @@ from autograder.checks.verdicts import (
 )
 from solutions import landscape_geometry as ref
 
-from .common import _checked, _dict_near, _gen, _tensor_near
+from .common import _checked, _dict_near, _fixed_gen, _gen, _tensor_near
 
 # Tolerances and sizes (named, never inline)
 
@@ -128,7 +129,8 @@ def _resc_judge(case: Case, outcome: Outcome, args: tuple, kwargs: dict) -> str 
 
 _resc_verdict = _checked(_RESC, _resc_judge, _RESC_HINT)
 
-_X_FUNCTION = torch.randn(16, 2, generator=_gen(160)) * 2.0
+#: The inputs on which the `function` part compares the networks (the verdict's own data).
+_X_FUNCTION = torch.randn(16, 2, generator=_fixed_gen(160)) * 2.0
 
 
 def _resc_function_judge(case: Case, outcome: Outcome, args: tuple, kwargs: dict) -> str | None:
@@ -212,7 +214,7 @@ def _resc_function() -> list[Case]:
             (
                 Build(
                     "params_of",
-                    {"model": Build("mlp", {"hidden": (4, 3), "out_dim": 2, "seed": 13})},
+                    {"model": Build("mlp", {"hidden": (4, 3), "out_dim": 2, "seed": vary(13)})},
                 ),
                 "0",
                 "2",

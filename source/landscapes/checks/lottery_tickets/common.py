@@ -1,9 +1,13 @@
 """Inputs and verdict helpers shared by several graded functions of notebook 03.
 
 Stage 1: generators, random weights and masks, parameter dicts and all-True masks for them,
-worked example 3's weights W1 and mask M1, and near-ties that only exact ranking tells apart. Stage 3: `_checked`
-(`returned_then` for judges that do not need the case) and the comparison of masks and dicts
-of masks (type, shape, bool dtype, the number kept, then which entries).
+worked example 3's weights W1 and mask M1, and near-ties that only exact ranking tells apart.
+The seeds of the random ones go through `vary` when the cases are made, so every student gets
+other random inputs (the fixed ones when no case seed is active), except with `fixed=True`: for
+the cases whose random masks or weights expose a typical mistake only by the luck of the draw.
+
+Stage 3: `_checked` (`returned_then` for judges that do not need the case) and the comparison
+of masks and dicts of masks (type, shape, bool dtype, the number kept, then which entries).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 
 import torch
 
+from autograder.checks.seeding import vary
 from autograder.checks.types import Outcome, Verdict
 from autograder.checks.verdicts import DICT_TYPES, fmt_value, index_str, returned_then
 
@@ -20,20 +25,28 @@ from autograder.checks.verdicts import DICT_TYPES, fmt_value, index_str, returne
 # Inputs (stage 1: deterministic plain data)
 
 
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
+def _gen(seed: int, *, fixed: bool = False) -> torch.Generator:
+    """The generator of a case's random inputs: varied per student (call it in make_cases),
+    unless `fixed`."""
+    return torch.Generator().manual_seed(seed if fixed else vary(seed))
 
 
-def _randn(shape: tuple[int, ...], seed: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    return torch.randn(shape, generator=_gen(seed), dtype=dtype)
+def _randn(
+    shape: tuple[int, ...], seed: int, dtype: torch.dtype = torch.float32, *, fixed: bool = False
+) -> torch.Tensor:
+    return torch.randn(shape, generator=_gen(seed, fixed=fixed), dtype=dtype)
 
 
-def _rand_mask(shape: tuple[int, ...], seed: int, keep: float = 0.6) -> torch.Tensor:
-    return torch.rand(shape, generator=_gen(seed)) < keep
+def _rand_mask(
+    shape: tuple[int, ...], seed: int, keep: float = 0.6, *, fixed: bool = False
+) -> torch.Tensor:
+    return torch.rand(shape, generator=_gen(seed, fixed=fixed)) < keep
 
 
-def _params(seed: int, shapes: Mapping[str, tuple[int, ...]]) -> dict[str, torch.Tensor]:
-    gen = _gen(seed)
+def _params(
+    seed: int, shapes: Mapping[str, tuple[int, ...]], *, fixed: bool = False
+) -> dict[str, torch.Tensor]:
+    gen = _gen(seed, fixed=fixed)
     return {key: torch.randn(shape, generator=gen) for key, shape in shapes.items()}
 
 

@@ -47,9 +47,19 @@ def _global_judge(outcome: Outcome, args: tuple, kwargs: dict) -> str | None:
 
 
 def _global_basic() -> list[Case]:
-    params = _params(21, {"0.weight": (4, 3), "0.bias": (4,), "2.weight": (2, 4), "2.bias": (2,)})
+    # Fixed for everyone, like the partly pruned masks of `joint` and `no_mutation`: which
+    # typical mistakes (a layer-wise ranking, signed values, the masks ignored, counts rounded
+    # per layer) these few random weights and masks expose depends on the draw.
+    params = _params(
+        21,
+        {"0.weight": (4, 3), "0.bias": (4,), "2.weight": (2, 4), "2.bias": (2,)},
+        fixed=True,
+    )
     masks = _ones_like(params, ["0.weight", "2.weight"])
-    partly = {"0.weight": _rand_mask((4, 3), 22), "2.weight": _rand_mask((2, 4), 23)}
+    partly = {
+        "0.weight": _rand_mask((4, 3), 22, fixed=True),
+        "2.weight": _rand_mask((2, 4), 23, fixed=True),
+    }
     tiny_bias = dict(params, **{"0.bias": torch.full((4,), 1e-4)})
     return [
         Case("two weight tensors and two biases, all kept, fraction 0.2", (params, masks, 0.2)),
@@ -64,14 +74,20 @@ def _global_basic() -> list[Case]:
     ]
 
 
+def _scaled_layers(*, fixed: bool = False) -> dict[str, torch.Tensor]:
+    """Three random layers of scales 0.1, 1 and 3."""
+    params = _params(31, {"l1": (3, 4), "l2": (4, 2), "l3": (2, 2)}, fixed=fixed)
+    return {"l1": params["l1"] * 0.1, "l2": params["l2"], "l3": params["l3"] * 3}
+
+
 def _global_joint() -> list[Case]:
     small = torch.tensor([[0.01, 0.02], [0.03, 0.04]])
     large = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
     params = {"a": small, "b": large}
     masks = _ones_like(params, ["a", "b"])
-    gen_params = _params(31, {"l1": (3, 4), "l2": (4, 2), "l3": (2, 2)})
-    scaled = {"l1": gen_params["l1"] * 0.1, "l2": gen_params["l2"], "l3": gen_params["l3"] * 3}
+    scaled = _scaled_layers()
     fives = _params(35, {"u": (5,), "v": (1, 5), "w": (5, 1)})  # 2.5 a layer would round up
+    fixed_scaled = _scaled_layers(fixed=True)  # for the partly pruned case (see _global_basic)
     return [
         Case(
             "one layer of small weights, one of large: global ranking prunes the small layer",
@@ -91,11 +107,11 @@ def _global_joint() -> list[Case]:
         Case(
             "three layers of different scales, partly pruned, fraction 0.3",
             (
-                scaled,
+                fixed_scaled,
                 {
-                    "l1": _rand_mask((3, 4), 32),
-                    "l2": _rand_mask((4, 2), 33),
-                    "l3": _rand_mask((2, 2), 34),
+                    "l1": _rand_mask((3, 4), 32, fixed=True),
+                    "l2": _rand_mask((4, 2), 33, fixed=True),
+                    "l3": _rand_mask((2, 2), 34, fixed=True),
                 },
                 0.3,
             ),
@@ -134,13 +150,10 @@ def _global_ties() -> list[Case]:
 
 
 def _global_no_mutation() -> list[Case]:
-    params = _params(41, {"w": (3, 3), "b": (3,), "v": (2, 3)})
-    return [
-        Case(
-            "params and partly pruned masks",
-            (params, {"w": _rand_mask((3, 3), 42), "v": _rand_mask((2, 3), 43)}, 0.5),
-        )
-    ]
+    # Fixed for everyone (see _global_basic).
+    params = _params(41, {"w": (3, 3), "b": (3,), "v": (2, 3)}, fixed=True)
+    masks = {"w": _rand_mask((3, 3), 42, fixed=True), "v": _rand_mask((2, 3), 43, fixed=True)}
+    return [Case("params and partly pruned masks", (params, masks, 0.5))]
 
 
 def _global_errors() -> list[Case]:

@@ -14,6 +14,7 @@ import torch
 
 from autograder.checks.call import materialize
 from autograder.checks.registry import make_checks
+from autograder.checks.seeding import vary
 from autograder.checks.types import Build, Case, Outcome, Part
 from autograder.checks.verdicts import (
     call_failure,
@@ -109,7 +110,10 @@ def _imp_message(case: Case, outcome: Outcome) -> str | None:
     return None
 
 
-_IMP_SPY = Build("spy_train_fn", {"seed": 5})
+def _imp_spy(*, fixed: bool = False) -> Build:
+    """The spy train_fn; the seed of its "training" steps is varied per student (not if
+    `fixed`)."""
+    return Build("spy_train_fn", {"seed": 5 if fixed else vary(5)})
 
 
 def _imp_params(seed: int) -> dict[str, torch.Tensor]:
@@ -129,11 +133,11 @@ def _imp_params(seed: int) -> dict[str, torch.Tensor]:
 def _imp_basic() -> list[Case]:
     late = _imp_params(82)  # "step-k" params for late rewinding are just other init_params
     return [
-        Case("an MLP's params, 3 rounds of 20%", (_imp_params(81), _IMP_SPY, 3, 0.2)),
+        Case("an MLP's params, 3 rounds of 20%", (_imp_params(81), _imp_spy(), 3, 0.2)),
         Case(
-            "late rewinding: other params to rewind to, 2 rounds of 50%", (late, _IMP_SPY, 2, 0.5)
+            "late rewinding: other params to rewind to, 2 rounds of 50%", (late, _imp_spy(), 2, 0.5)
         ),
-        Case("one round of 30%", (_imp_params(83), _IMP_SPY, 1, 0.3)),
+        Case("one round of 30%", (_imp_params(83), _imp_spy(), 1, 0.3)),
     ]
 
 
@@ -141,36 +145,40 @@ def _imp_train_fn() -> list[Case]:
     return [
         Case(
             "4 rounds of 25%: train_fn gets the rewound params and the current masks",
-            (_imp_params(84), _IMP_SPY, 4, 0.25),
+            (_imp_params(84), _imp_spy(), 4, 0.25),
             hint="every round starts again from init_params (rewinding), with the pruned "
             "entries set to 0",
         ),
-        Case("2 rounds of 60%", (_imp_params(85), _IMP_SPY, 2, 0.6)),
+        Case("2 rounds of 60%", (_imp_params(85), _imp_spy(), 2, 0.6)),
     ]
 
 
 def _imp_edge() -> list[Case]:
+    # Fixed for everyone: these params and "training" steps expose a layer-wise ranking,
+    # which some other draws of a 3-D and a 2-D weight do not.
     conv = _params(
-        86, {"conv.weight": (2, 2, 3), "conv.bias": (2,), "fc.weight": (3, 4), "scale": (1,)}
+        86,
+        {"conv.weight": (2, 2, 3), "conv.bias": (2,), "fc.weight": (3, 4), "scale": (1,)},
+        fixed=True,
     )
     return [
-        Case("rounds = 0: no training, an empty list", (_imp_params(87), _IMP_SPY, 0, 0.2)),
-        Case("fraction 0: masks stay all True", (_imp_params(88), _IMP_SPY, 2, 0.0)),
-        Case("a 3-D weight is pruned too, 1-D tensors never", (conv, _IMP_SPY, 2, 0.4)),
+        Case("rounds = 0: no training, an empty list", (_imp_params(87), _imp_spy(), 0, 0.2)),
+        Case("fraction 0: masks stay all True", (_imp_params(88), _imp_spy(), 2, 0.0)),
+        Case("a 3-D weight is pruned too, 1-D tensors never", (conv, _imp_spy(fixed=True), 2, 0.4)),
     ]
 
 
 def _imp_no_mutation() -> list[Case]:
-    return [Case("3 rounds of 30%", (_imp_params(89), _IMP_SPY, 3, 0.3))]
+    return [Case("3 rounds of 30%", (_imp_params(89), _imp_spy(), 3, 0.3))]
 
 
 def _imp_errors() -> list[Case]:
     return [
         Case(
             "fraction 1.5 with rounds = 0 (validate even without work)",
-            (_imp_params(90), _IMP_SPY, 0, 1.5),
+            (_imp_params(90), _imp_spy(), 0, 1.5),
         ),
-        Case("fraction -0.2", (_imp_params(90), _IMP_SPY, 2, -0.2)),
+        Case("fraction -0.2", (_imp_params(90), _imp_spy(), 2, -0.2)),
     ]
 
 

@@ -1,11 +1,14 @@
 """Tolerances and helpers shared by several graded functions of notebook 01.
 
 Stage 1: generators, small parameter dicts (also with the same keys in another order), data,
-MLP and parameter `Build` recipes. Stage 3: `_reference_verdict` (the reference's value, with a
-diagnosis of typical mistakes and a note when a float64 result is right only to float32
-accuracy), the after-call probe of a model's parameters (`requires_grad` flags, gradients left
-behind), the diagnosis of tensors paired by position instead of by key, and the verdict that a
-result was computed without gradients.
+MLP and parameter `Build` recipes. Their seeds go through `vary` when the cases are made, so
+every student gets other random inputs (the fixed ones when no case seed is active).
+
+Stage 3: `_reference_verdict` (the reference's value, with a diagnosis of typical mistakes and
+a note when a float64 result is right only to float32 accuracy), the after-call probe of a
+model's parameters (`requires_grad` flags, gradients left behind), the diagnosis of tensors
+paired by position instead of by key, and the verdict that a result was computed without
+gradients.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 import torch
 
+from autograder.checks.seeding import vary
 from autograder.checks.types import Build, Case, Outcome, Verdict
 from autograder.checks.verdicts import (
     call_failure,
@@ -49,6 +53,12 @@ _HIDDEN = (8,)
 
 
 def _gen(offset: int = 0) -> torch.Generator:
+    """The generator of a case's random inputs: varied per student (call it in make_cases)."""
+    return torch.Generator().manual_seed(vary(_GEN_SEED + offset))
+
+
+def _fixed_gen(offset: int = 0) -> torch.Generator:
+    """A generator that is the same for everyone (random data that must not vary)."""
     return torch.Generator().manual_seed(_GEN_SEED + offset)
 
 
@@ -86,12 +96,13 @@ def _data(gen: torch.Generator, dtype: torch.dtype = torch.float32) -> tuple:
 
 
 def _mlp(seed: int, *, train_mode: bool = False, dtype: str = "float32") -> Build:
+    """A seeded MLP's recipe; its seed is varied per student (call it in make_cases)."""
     return Build(
         "mlp",
         {
             "hidden": _HIDDEN,
             "out_dim": _N_CLASSES,
-            "seed": seed,
+            "seed": vary(seed),
             "train_mode": train_mode,
             "dtype": dtype,
         },

@@ -16,7 +16,7 @@ from autograder.checks.types import Case, Part
 from autograder.checks.verdicts import compare_value, fmt_value, leaves_inputs_unchanged
 from solutions import mode_connectivity as ref
 
-from .common import _gen, _reference_verdict
+from .common import _fixed_gen, _reference_verdict
 
 _BASINS_HINT = (
     "pair (i, j) is connected when path_max_losses[(i, j)] ≤ max(L_i, L_j) + delta; the "
@@ -131,7 +131,11 @@ def _basins_threshold() -> list[Case]:
 
 
 def _basins_random() -> list[Case]:
-    gen = _gen(50)
+    # Fixed for everyone: which typical mistakes a random graph exposes (basins of direct
+    # neighbours only, groups never merged, unpaired solutions left out or counted from the
+    # pairs, basins sorted by size) depends on its shape, so a graph drawn per student would
+    # grade the same mistake differently.
+    gen = _fixed_gen(50)
     cases = []
     for index, n in enumerate((6, 8, 9)):
         losses = (torch.rand(n, generator=gen, dtype=torch.float64) * 0.5).tolist()

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from autograder.checks.registry import make_checks
+from autograder.checks.seeding import vary
 from autograder.checks.types import Build, Case, Part
 from autograder.checks.verdicts import compare_tensor, fresh_inputs, leaves_inputs_unchanged
 from solutions import mode_connectivity as ref
@@ -37,7 +38,7 @@ from .common import (
 def _mode_scaled(seed: int, *, train_mode: bool) -> Build:
     return Build(
         "mode_scaled_mlp",
-        {"hidden": _HIDDEN, "out_dim": _N_CLASSES, "seed": seed, "train_mode": train_mode},
+        {"hidden": _HIDDEN, "out_dim": _N_CLASSES, "seed": vary(seed), "train_mode": train_mode},
     )
 
 
