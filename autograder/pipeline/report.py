@@ -214,6 +214,13 @@ def summary_lines(records: Sequence[SubmissionRecord]) -> list[str]:
         out += [
             f"  {s} {nb}: {status}{' - ' + why if why else ''}" for s, nb, status, why in problems
         ]
+    withheld = [(r.student, why) for r in records for why in r.withheld]
+    if withheld:
+        out += ["", "Feedback pages withheld (the grades stand)"]
+        out += [f"  {s}: {why}" for s, why in withheld]
+    modes = sorted({r.cases for r in records if r.cases})
+    if modes:
+        out += ["", "Hidden cases: " + "; ".join(modes)]
     return out
 
 

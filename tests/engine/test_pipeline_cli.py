@@ -613,6 +613,12 @@ def test_report_files_and_text(tmp_path):
     slow = text.split("Slowest submissions")[1]
     assert slow.index("bob") < slow.index("alice")
     assert "bob 01_paths: timeout - the wall-time limit (5 s) was reached" in text
+    assert "Feedback pages withheld" not in text and "Hidden cases" not in text
+    records[1].withheld = ["01_paths.html: would show 1 line(s) of hidden material"]
+    records[0].cases = records[1].cases = "per-student (secret 0123abcd4567)"
+    text = "\n".join(report.summary_lines(records))
+    assert "alice: 01_paths.html: would show 1 line(s)" in text.split("Feedback pages withheld")[1]
+    assert "Hidden cases: per-student (secret 0123abcd4567)" in text
     paths = report.write(tmp_path, records)
     assert paths.png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     page = paths.html.read_text()
