@@ -152,9 +152,9 @@ def setup(dtype: torch.dtype, hidden: tuple[int, ...], num_probes: int) -> dict:
     }
 
 
-def pyhessian_call(s: dict, method: str, **kwargs) -> tuple[object, float, int]:
+def pyhessian_call(s: dict, method: str, **kwargs) -> tuple[float, float, int]:
     """Build PyHessian's `hessian` object and call one of its methods with PyHessian's random
-    draws replaced by the benchmark's probes / start vector. Returns (result, constructor
+    draws replaced by the benchmark's probes / start vector. Returns (its answer, constructor
     seconds, number of HVPs)."""
     module = _pyhessian_module()
     model = s["model"]
