@@ -34,9 +34,16 @@ lint: install
 format: install
 	$(BIN)/ruff format autograder solutions tests benchmarks source/landscapes/landscape_lab.py source/landscapes/checks
 
-## Benchmarks (minutes): Hessian estimators and loss surface; grading throughput.
-bench: install
+# The benchmark-only extra (PyHessian), on top of the pinned environment; torch stays 2.13.0.
+$(BIN)/.bench-installed: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
+	touch $@
+
+## Benchmarks (minutes): Hessian estimators and loss surface, also against PyHessian;
+## grading throughput.
+bench: $(BIN)/.bench-installed
 	$(BIN)/python benchmarks/bench_geometry.py
+	$(BIN)/python benchmarks/bench_pyhessian.py
 	$(BIN)/python benchmarks/bench_grading.py
 
 clean:

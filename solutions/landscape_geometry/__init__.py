@@ -10,14 +10,20 @@ rescaling symmetry of ReLU networks (Dinh et al. 2017) and filter-normalised 2-D
 modify `theta` nor change its `requires_grad`: every autograd computation runs on a detached
 clone.
 
-Batched evaluation: `hutchinson_trace` pushes chunks of probes through one batched
-double-backward pass (`torch.autograd.grad(..., is_grads_batched=True)`), and `loss_surface` and
-`perturbed_loss_increase` evaluate chunks of parameter vectors with `torch.func.vmap(loss_fn)`.
-If the batched path fails for a given `loss_fn` (an operation without a batching rule, a
-data-dependent branch, randomness), they fall back to a plain loop, which gives the same values
-up to floating-point rounding. (benchmarks/bench_geometry.py measures both against plain loops;
-it also raises glibc's malloc thresholds, which keeps the chunks' activations from being
-faulted in again for every chunk.)
+Hessian products: `hutchinson_trace` and `top_eigenvalue` run the forward and the first
+backward pass once and then one more backward pass through the gradient's graph per
+Hessian-vector product, one probe or iterate at a time. Batching the probes
+(`is_grads_batched=True`, `torch.func.vmap`) computes the same numbers but is slower on a CPU:
+the six large matrix products of every product stay, and the batched activations no longer
+fit in cache (benchmarks/bench_pyhessian.py compares both with PyHessian).
+
+Batched evaluation: `loss_surface` and `perturbed_loss_increase` evaluate chunks of parameter
+vectors with `torch.func.vmap(loss_fn)`. If the batched path fails for a given `loss_fn` (an
+operation without a batching rule, a data-dependent branch, randomness), they fall back to a
+plain loop, which gives the same values up to floating-point rounding.
+(benchmarks/bench_geometry.py measures both against plain loops; it also raises glibc's
+malloc thresholds, which keeps the chunks' activations from being faulted in again for every
+chunk.)
 
 Every graded function here is also the model answer of its answer cell in
 ``source/landscapes/02_landscape_geometry.ipynb``: the notebook builder splices its source

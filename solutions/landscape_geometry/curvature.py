@@ -159,7 +159,8 @@ def hutchinson_trace(loss_fn, theta: torch.Tensor, probes: torch.Tensor) -> floa
         raise ValueError("probes must have at least one row")
     rows = probes.detach().to(theta.dtype).reshape(probes.shape[0], *theta.shape)
 
-    # Forward and first backward pass ONCE (as in hvp), keeping the graph of the gradient g.
+    # The forward and the first backward pass are the same for every probe: do them ONCE,
+    # keeping the graph of the gradient g (create_graph=True), as in hvp.
     x = theta.detach().clone().requires_grad_(True)
     with torch.enable_grad():
         loss = loss_fn(x)
@@ -171,28 +172,18 @@ def hutchinson_trace(loss_fn, theta: torch.Tensor, probes: torch.Tensor) -> floa
     if g is None or not g.requires_grad:  # the gradient is constant in theta: H = 0
         return 0.0
 
-    # Then H v for a whole chunk of probes per backward pass: is_grads_batched=True runs the
-    # vector-Jacobian product of g with every row of `chunk` at once (vmap under the hood).
-    # Chunks of 8 probes bound the memory.
-    chunk_size = 8
-    try:
-        quadratic_forms = []  # v^T H v, one per probe
-        for chunk in rows.split(chunk_size):
-            (hv,) = torch.autograd.grad(
-                g,
-                x,
-                grad_outputs=chunk,
-                retain_graph=True,  # the next chunk needs the graph again
-                allow_unused=True,
-                is_grads_batched=True,
-            )
-            hv = torch.zeros_like(chunk) if hv is None else hv.detach()
-            quadratic_forms.append((chunk * hv).reshape(chunk.shape[0], -1).sum(dim=1))
-    except Exception:
-        # Some operations have no batching rule (e.g. a custom autograd.Function whose
-        # backward branches on the data): then one hvp per probe gives the same values.
-        quadratic_forms = [(v * hvp(loss_fn, theta, v)).sum().reshape(1) for v in rows]
-    return float(torch.cat(quadratic_forms).to(torch.float64).mean())
+    # Then each probe costs one more backward pass through g's graph: the vector-Jacobian
+    # product of g with v is H v (Pearlmutter's trick, as in hvp), and v^T H v is a dot
+    # product, summed in float64. One probe at a time is deliberate: batching the probes
+    # (is_grads_batched=True, or torch.func.vmap) does the same arithmetic, but on
+    # activations as many times larger as there are probes in a batch, and on a CPU that
+    # is slower, not faster.
+    total = 0.0
+    for v in rows:
+        (hv,) = torch.autograd.grad(g, x, grad_outputs=v, retain_graph=True, allow_unused=True)
+        if hv is not None:  # None: g does not depend on x after all, so H v = 0
+            total += float((v * hv).sum(dtype=torch.float64))
+    return total / rows.shape[0]
 
 
 def expected_loss_increase(hessian_trace: float, sigma: float) -> float:

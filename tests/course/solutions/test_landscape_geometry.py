@@ -305,31 +305,25 @@ def test_hutchinson_of_linear_loss_is_zero():
     assert hutchinson_trace(lambda t: t.sum(), torch.zeros(4), probes) == 0.0
 
 
-def _grad_outputs(args: tuple, kwargs: dict) -> object:
-    """The `grad_outputs` argument of a `torch.autograd.grad` call (positional or keyword)."""
-    return kwargs.get("grad_outputs", args[2] if len(args) > 2 else None)
-
-
-def test_hutchinson_takes_the_batched_path_for_a_functional_call_loss(mlp, monkeypatch):
-    """The per-probe fallback is disabled: the value must come from the batched products."""
+def test_hutchinson_runs_the_forward_and_first_backward_pass_once(mlp, monkeypatch):
+    """One loss evaluation and one gradient for all the probes; then one backward pass
+    through the gradient's graph per probe (a fresh hvp per probe would redo both)."""
     grad = torch.autograd.grad
-    batched_calls = 0
+    calls = {"loss": 0, "grad": 0}
 
-    def batched_products_only(*args, **kwargs):
-        # The first backward pass has no grad_outputs; a product with grad_outputs that is not
-        # batched is a single probe's H v, i.e. the per-probe fallback.
-        nonlocal batched_calls
-        if _grad_outputs(args, kwargs) is not None:
-            if not kwargs.get("is_grads_batched", False):
-                raise AssertionError("per-probe fallback used")
-            batched_calls += 1
+    def counted_grad(*args, **kwargs):
+        calls["grad"] += 1
         return grad(*args, **kwargs)
+
+    def counted_loss(t):
+        calls["loss"] += 1
+        return mlp.loss_fn(t)
 
     probes = rademacher_probes(12, mlp.theta.numel(), torch.Generator().manual_seed(2)).double()
     expected = float(((probes @ mlp.hessian()) * probes).sum(dim=1).mean())
-    monkeypatch.setattr(torch.autograd, "grad", batched_products_only)
-    assert math.isclose(hutchinson_trace(mlp.loss_fn, mlp.theta, probes), expected, rel_tol=1e-9)
-    assert batched_calls >= 1
+    monkeypatch.setattr(torch.autograd, "grad", counted_grad)
+    assert math.isclose(hutchinson_trace(counted_loss, mlp.theta, probes), expected, rel_tol=1e-9)
+    assert calls == {"loss": 1, "grad": 1 + 12}
 
 
 class _Double(torch.autograd.Function):
@@ -346,8 +340,9 @@ class _Double(torch.autograd.Function):
         return 2 * grad  # pragma: no cover
 
 
-def test_hutchinson_falls_back_when_batching_fails():
-    """L = Σ (2θ)³ has Hessian diag(48θ); batched double backward fails, the loop still works."""
+def test_hutchinson_of_an_unbatchable_loss():
+    """L = Σ (2θ)³ has Hessian diag(48θ); its backward cannot be vmapped, which the
+    per-probe products do not need."""
     theta = torch.tensor([0.3, -1.2, 0.7, 2.0], dtype=torch.float64)
     loss_fn = lambda t: (_Double.apply(t) ** 3).sum()  # noqa: E731
     probes = all_sign_vectors(4)
@@ -355,21 +350,12 @@ def test_hutchinson_falls_back_when_batching_fails():
     assert math.isclose(got, float((48 * theta).sum()), rel_tol=1e-12)
 
 
-def test_hutchinson_fallback_loop_agrees(mlp, monkeypatch):
-    """With the batched product disabled the per-probe loop gives the same exact value."""
-
-    grad = torch.autograd.grad
-
-    def no_batched_products(*args, **kwargs):
-        if kwargs.get("is_grads_batched", False):
-            raise RuntimeError("no batching rule")
-        return grad(*args, **kwargs)
-
-    net = FlatMLP(hidden=1, n=4)  # d = 2+1 + 3+3 = 9
-    probes = rademacher_probes(10, net.theta.numel(), torch.Generator().manual_seed(1)).double()
-    expected = float(((probes @ net.hessian()) * probes).sum(dim=1).mean())
-    monkeypatch.setattr(torch.autograd, "grad", no_batched_products)
-    assert math.isclose(hutchinson_trace(net.loss_fn, net.theta, probes), expected, rel_tol=1e-9)
+def test_hutchinson_of_float32_sums_in_float64():
+    """Each v^T H v is summed in float64: with H = diag(2**24, 1) and v = (1, 1) it is
+    2**24 + 1, which float32 cannot hold (it rounds to 2**24)."""
+    h = torch.tensor([2.0**24, 1.0])
+    got = hutchinson_trace(lambda t: (h * t**2).sum() / 2, torch.zeros(2), torch.ones(1, 2))
+    assert got == 2.0**24 + 1
 
 
 @pytest.mark.parametrize(
