@@ -204,7 +204,9 @@ class _LogCapture(logging.Handler):
 def _autograde_preprocessors(cfg: Any) -> list[Any]:
     """The course's ``Autograde.autograde_preprocessors`` with ``Execute`` replaced."""
     from nbgrader.converters import Autograde
-    from nbgrader.preprocessors import Execute
+    from nbgrader.preprocessors import CheckCellMetadata, Execute
+
+    from .metadata_check import CheckCellMetadataOnce
 
     configured = cfg.Autograde.get("autograde_preprocessors")
     steps = list(configured or Autograde.class_traits()["autograde_preprocessors"].default())
@@ -215,6 +217,8 @@ def _autograde_preprocessors(cfg: Any) -> list[Any]:
             or (isinstance(step, str) and step.rsplit(".", 1)[-1] == "Execute")
             or (isinstance(step, type) and issubclass(step, Execute))
         )
+        if step is CheckCellMetadata or step == "nbgrader.preprocessors.CheckCellMetadata":
+            step = CheckCellMetadataOnce  # the same check, its schema compiled once
         out.append(ReplayExecution if is_execute else step)
     if ReplayExecution not in out:
         raise GradingError("Autograde.autograde_preprocessors has no Execute step to replace")
