@@ -27,8 +27,6 @@ of their visible and hidden tests (a ``section`` column when answer cells name o
 from __future__ import annotations
 
 import ast
-
-from autograder import pyparse
 import importlib
 import inspect
 import json
@@ -40,6 +38,7 @@ from typing import Any
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from autograder import pyparse
 from autograder.checks import registry
 from autograder.errors import SpecError
 from autograder.spec import AssignmentSpec

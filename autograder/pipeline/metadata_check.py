@@ -9,8 +9,6 @@ cell checks, the same JSON schema, the same errors) with one compiled validator 
 
 from __future__ import annotations
 
-import functools
-import json
 import traceback
 from typing import Any
 
@@ -25,13 +23,17 @@ from nbgrader.nbgraderformat import (
 from nbgrader.nbgraderformat.common import BaseMetadataValidator
 from nbgrader.preprocessors import CheckCellMetadata
 
+_VALIDATORS: dict[int, Any] = {}
+"""nbgrader schema version → its compiled JSON-schema validator."""
 
-@functools.lru_cache(maxsize=4)
-def _compiled(schema_text: str) -> Any:
-    schema = json.loads(schema_text)
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema)
+
+def _compiled(version: int, schema: dict) -> Any:
+    validator = _VALIDATORS.get(version)
+    if validator is None:
+        cls = jsonschema.validators.validator_for(schema)
+        cls.check_schema(schema)
+        validator = _VALIDATORS[version] = cls(schema)
+    return validator
 
 
 class _CompiledSchema(BaseMetadataValidator):
@@ -55,10 +57,7 @@ class _CompiledSchema(BaseMetadataValidator):
                 version,
                 self.schema_version,
             )
-        validator = getattr(self, "_compiled_validator", None)
-        if validator is None:
-            validator = _compiled(json.dumps(self.schema, sort_keys=True))
-            self._compiled_validator = validator
+        validator = _compiled(self.schema_version, self.schema)
         error = jsonschema.exceptions.best_match(validator.iter_errors(meta))
         if error is not None:
             raise error

@@ -60,13 +60,26 @@ def read_secret(course_root: str | os.PathLike[str]) -> bytes | None:
     return value
 
 
-def _write(path: Path, value: bytes) -> None:
+def _write(path: Path, value: bytes, *, replace: bool) -> bool:
+    """Write `value` to `path` whole or not at all (a private temporary file, then renamed or
+    linked into place, so no reader ever sees half a secret). With ``replace=False`` an
+    existing secret wins (two verbs starting at once keep one secret): returns False."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(value.hex() + "\n")
-    os.replace(tmp, path)
+    try:
+        if replace:
+            os.replace(tmp, path)
+            return True
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def ensure_secret(
@@ -76,26 +89,15 @@ def ensure_secret(
     value = read_secret(course_root)
     if value is not None:
         return value
-    value = secrets.token_bytes(SECRET_BYTES)
     path = secret_path(course_root)
-    try:
-        # O_EXCL: two verbs starting at once must not each write their own secret
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        existing = read_secret(course_root)
-        assert existing is not None
-        return existing
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return ensure_secret(course_root, out)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(value.hex() + "\n")
+    if not _write(path, secrets.token_bytes(SECRET_BYTES), replace=False):
+        return ensure_secret(course_root, out)  # another process wrote it first
     if out:
         out(
             f"created the course secret {path}: it makes each student's hidden cases their "
             "own; keep it (and back it up) with the gradebook, never share it"
         )
-    return value
+    return read_secret(course_root) or b""
 
 
 def new_secret(course_root: str | os.PathLike[str]) -> tuple[Path, Path | None]:
@@ -107,7 +109,7 @@ def new_secret(course_root: str | os.PathLike[str]) -> tuple[Path, Path | None]:
         stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         old = path.with_name(f"{SECRET_NAME}.{stamp}.old")
         os.replace(path, old)
-    _write(path, secrets.token_bytes(SECRET_BYTES))
+    _write(path, secrets.token_bytes(SECRET_BYTES), replace=True)
     return path, old
 
 
