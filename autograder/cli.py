@@ -154,6 +154,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         sandbox=not args.no_sandbox,
         fixed_cases=args.fixed_cases,
         full=args.full,
+        warm=not args.cold_kernels,
     )
     if not records:
         print(
@@ -396,6 +397,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run every cell as nbgrader does, demonstrations too (default: grade-only: the "
         "release's demonstration cells, which carry no points, are not run)",
+    )
+    p.add_argument(
+        "--cold-kernels",
+        action="store_true",
+        help="start every sandboxed kernel from scratch (default: fork each from a zygote that "
+        "imported torch, numpy, matplotlib and ipykernel once per worker; it runs no student "
+        "code, and each kernel starts from a fresh interpreter state)",
     )
     p.add_argument(
         "--fixed-cases",

@@ -13,10 +13,12 @@ submissions), on this machine in this run:
 - ``plain x1``: the same with ``sandbox=False`` and one worker (kernels under limits only,
   hidden tests inside the kernel), to price the sandbox;
 - ``full x1``: sandboxed, one worker, every cell run (``grade --full``: demonstrations too),
-  to price grade-only execution.
+  to price grade-only execution;
+- ``cold x1``: sandboxed, one worker, every kernel started from scratch (``grade
+  --cold-kernels``), to price the warm kernels forked from the zygote.
 
 For the 1-worker autograder rows it also prints the seconds per submission by phase, from
-the records: normalise, kernel start, execution by cell role (setup, answer, visible,
+the records: normalise, zygote start (once per worker process), kernel start, execution by cell role (setup, answer, visible,
 hidden, demo), making the cases, the verdicts, the gradebook import, and the rest.
 
 The submission is, with ``--source repo`` (the default when ``source/landscapes/`` has
@@ -32,7 +34,7 @@ configuration, the throughput relative to plain nbgrader, and whether the target
 that every configuration gave every copy the same total score.
 
 Usage: ``python benchmarks/bench_grading.py [-k 6] [--source auto|repo|fixture]
-[--workers 1,2,N] [--no-plain] [--keep]``. On a shared VM other load skews wall times; the numbers are
+[--workers 1,2,N] [--no-plain] [--no-full] [--no-cold] [--keep]``. On a shared VM other load skews wall times; the numbers are
 from one run each (grading K copies is itself the repetition).
 """
 
@@ -158,7 +160,7 @@ def bench_nbgrader(course: Path) -> tuple[float, float]:
 
 
 def bench_autograder(
-    course: Path, workers: int, sandbox: bool = True, full: bool = False
+    course: Path, workers: int, sandbox: bool = True, full: bool = False, warm: bool = True
 ) -> tuple[float, float]:
     from autograder.pipeline.grade import main
 
@@ -171,6 +173,7 @@ def bench_autograder(
         export=False,
         sandbox=sandbox,
         full=full,
+        warm=warm,
         out=None,
     )
     elapsed, cpu = time.perf_counter() - t0, _cpu() - c0
@@ -182,6 +185,7 @@ def bench_autograder(
 
 PHASES = (
     "normalize",
+    "zygote_start",
     "kernel_start",
     "cells:setup",
     "cells:answer",
@@ -238,6 +242,9 @@ def main() -> None:
     parser.add_argument(
         "--no-full", action="store_true", help="skip the 1-worker row that runs every cell (--full)"
     )
+    parser.add_argument(
+        "--no-cold", action="store_true", help="skip the 1-worker row with cold kernels"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary courses")
     args = parser.parse_args()
 
@@ -263,6 +270,7 @@ def main() -> None:
             ([] if args.no_nbgrader else ["nbgrader"])
             + ([] if args.no_plain else ["plain x1"])
             + ([] if args.no_full else ["full x1"])
+            + ([] if args.no_cold else ["cold x1"])
             + [f"autograder x{w}" for w in workers]
         )
         phases: dict[str, dict[str, float]] = {}
@@ -279,6 +287,8 @@ def main() -> None:
                 elapsed, used = bench_autograder(course, 1, sandbox=False)
             elif config.startswith("full"):
                 elapsed, used = bench_autograder(course, 1, full=True)
+            elif config.startswith("cold"):
+                elapsed, used = bench_autograder(course, 1, warm=False)
             else:
                 elapsed, used = bench_autograder(course, int(config.split("x")[1]))
             if config != "nbgrader" and config.endswith("x1"):

@@ -363,6 +363,7 @@ def main(
     assignment: str | None = None,
     fixed_cases: bool = False,
     full: bool = False,
+    warm: bool = True,
     out: Callable[[str], None] | None = print,
 ) -> list[SubmissionRecord]:
     """Grade submissions of one assignment of `course_dir`; return their records.
@@ -389,6 +390,8 @@ def main(
             (:mod:`autograder.pipeline.secret`, created when missing).
         full: run every cell, demonstrations too, as nbgrader does (slower; the feedback
             pages then show the student's figures); False: grade-only execution.
+        warm: fork the sandboxed kernels from a zygote per worker that has imported the
+            heavy libraries once (:mod:`autograder.sandbox.zygote`); False: cold kernels.
         out: where notes go (the secret created, feedback pages withheld); None: nowhere.
 
     Raises:
@@ -454,6 +457,7 @@ def main(
                 spec_path=str(spec.path),
                 case_seed=case_seed_of(secret, assignment, student),
                 full=full,
+                warm=warm,
             )
         )
 

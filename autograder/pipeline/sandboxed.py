@@ -56,6 +56,7 @@ from autograder.sandbox.isolation import (
     probe_isolation,
 )
 from autograder.sandbox.probe import MIME_TYPE, RECORD_MAX_BYTES
+from autograder.sandbox.zygote import WARM_MODES, shared_zygote
 from autograder.spec import AssignmentSpec, load_spec
 
 from .limits import Limits, detect_isolation
@@ -72,6 +73,11 @@ from .runner import (
 
 #: Sandbox modes that give the kernel a private file system.
 PRIVATE_FS_MODES = ("namespaces", "bwrap", "userns")
+#: The zygote's environment: what libraries read at import time is the kernels' (one thread,
+#: the Agg backend, the hash seed); the rest of a kernel's environment is set when it forks.
+KERNEL_ZYGOTE_ENV = {
+    k: v for k, v in default_env("/nonexistent").items() if k not in ("HOME", "PYTHONPATH")
+} | {"JUPYTER_PLATFORM_DIRS": "1", **KERNEL_ENV}
 #: Names of the trusted check calls a hidden test cell makes.
 CHECK_CALLS = ("check_function", "check_answer")
 
@@ -199,10 +205,11 @@ class SandboxedKernelManager(AsyncKernelManager):
     which also gets the connection file handed over (the kernel runs as another user)."""
 
     sandbox = TAny(None, allow_none=True, help="the Sandbox the kernel runs in")
+    zygote = TAny(None, allow_none=True, help="a started Zygote to fork the kernel from")
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         cmd = [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file]
-        return self.sandbox.command([*cmd, *(extra_arguments or [])])
+        return self.sandbox.command([*cmd, *(extra_arguments or [])], zygote=self.zygote)
 
     def write_connection_file(self, **kwargs: Any) -> Any:
         result = super().write_connection_file(**kwargs)
@@ -226,6 +233,7 @@ class SandboxRunner(NotebookRunner):
         probe_budget: dict[int, int],
         *,
         skip: Iterable[int] = (),
+        zygote: Any = None,
     ) -> None:
         # the sandbox, not the runner, owns the memory and process limits
         plain = {
@@ -237,10 +245,12 @@ class SandboxRunner(NotebookRunner):
         self.cgroups = SandboxCgroups(sb)
         self.probe_budget = probe_budget
         self.probe_bytes: dict[int, int] = {}
+        self.zygote = zygote
 
     async def start_kernel(self) -> None:
         self.km = SandboxedKernelManager(
             sandbox=self.sb,
+            zygote=self.zygote,
             kernel_name="python3",
             transport="ipc",
             ip=str(self.ipc_dir / "k"),
@@ -284,6 +294,7 @@ def execute_notebook_sandboxed(
     release_dir: str | Path | None = None,
     case_seed: int | None = None,
     skip: Iterable[int] = (),
+    warm: bool = True,
 ) -> ExecutedNotebook:
     """Execute a copy of `nb` like :func:`~autograder.pipeline.runner.execute_notebook`,
     with the kernel in a sandbox and the hidden tests judged outside it (module docstring).
@@ -294,6 +305,9 @@ def execute_notebook_sandboxed(
     no spec, the default assignment of the registry is used. The hidden checks' cases are
     made here, for `case_seed` (:mod:`autograder.checks.seeding`; None: the fixed cases):
     only the cases enter the sandbox, never the seed. The code cells in `skip` are not run.
+    With `warm` the kernel is forked from this process's zygote (:mod:`autograder.sandbox.
+    zygote`) where the sandbox mode allows it; else, or when the zygote cannot start, it
+    starts cold (``isolation["used"]["kernel"]`` says which, and why).
 
     The returned ``ExecutedNotebook.isolation`` holds the machine's isolation report
     (``probe_isolation().to_dict()``) and what this run used (``Sandbox.used``).
@@ -333,6 +347,16 @@ def execute_notebook_sandboxed(
             runtime_dir=str(runtime),
             extra={"IPYTHONDIR": "/tmp/ipython", "JUPYTER_PLATFORM_DIRS": "1", **KERNEL_ENV},
         )
+        zygote, kernel, zygote_seconds = None, "cold: started from scratch", 0.0
+        if not warm:
+            kernel += " (warm kernels turned off)"
+        elif report.mode not in WARM_MODES:
+            kernel += f" (the {report.mode!r} sandbox mode cannot fork from a zygote)"
+        else:
+            started = time.monotonic()
+            zygote, why = shared_zygote(KERNEL_ZYGOTE_ENV)
+            zygote_seconds = time.monotonic() - started
+            kernel = zygote.describe() if zygote is not None else f"{kernel} ({why})"
         with Sandbox(
             scratch_dir=scratch,
             limits=limits,
@@ -346,15 +370,17 @@ def execute_notebook_sandboxed(
             use_cgroups=limits.use_cgroups,
         ) as sb:
             runner = SandboxRunner(
-                nb, scratch, limits, isolation, work, sb, ipc_dir, budget, skip=skip
+                nb, scratch, limits, isolation, work, sb, ipc_dir, budget, skip=skip, zygote=zygote
             )
             executed = run_notebook(runner, timeout=overall_timeout(limits))
             peak = sb.peak_memory()
-            used = dict(sb.used)
+            used = {**sb.used, "kernel": kernel}
         if peak is not None:
             executed.peak_memory_bytes = peak
         started = time.monotonic()
         judge_probes(executed.nb, probed)
+        if zygote_seconds >= 0.01:  # this notebook waited for the zygote to start
+            executed.phases["zygote_start"] = round(zygote_seconds, 3)
         executed.phases["cases"] = round(cases_seconds, 3)
         executed.phases["verdicts"] = round(time.monotonic() - started, 3)
         executed.isolation = {"report": report.to_dict(), "used": used}

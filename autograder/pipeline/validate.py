@@ -125,6 +125,7 @@ def main(
             assignment=tmp.assignment,
             fixed_cases=True,  # what a student's machine checks: no course secret there
             full=True,  # the budget is for the whole notebook, demonstrations included
+            warm=False,  # and for a student's own kernel, which imports everything itself
             out=None,
         )
         by_student = {r.student: r for r in records}

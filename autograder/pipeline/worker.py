@@ -83,6 +83,9 @@ class GradeJob:
             checks' random inputs are drawn from it; None: the fixed cases.
         full: run every code cell, demonstrations too (as nbgrader does); False: grade-only
             execution, without the release's demonstration cells (they carry no points).
+        warm: fork sandboxed kernels from this worker's zygote, which has imported the
+            heavy libraries once (:mod:`autograder.sandbox.zygote`); False: every kernel
+            starts cold.
     """
 
     student: str
@@ -98,6 +101,7 @@ class GradeJob:
     spec_path: str | None = None
     case_seed: int | None = None
     full: bool = False
+    warm: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -114,6 +118,7 @@ class GradeJob:
             "spec_path": self.spec_path,
             "case_seed": self.case_seed,
             "full": self.full,
+            "warm": self.warm,
         }
 
     @classmethod
@@ -132,6 +137,7 @@ class GradeJob:
             spec_path=data.get("spec_path"),
             case_seed=data.get("case_seed"),
             full=bool(data.get("full", False)),
+            warm=bool(data.get("warm", True)),
         )
 
 
@@ -172,7 +178,7 @@ def grade_submission(job: GradeJob) -> SubmissionRecord:
             if run_isolation is not None:
                 record.isolation["sandbox"] = run_isolation
                 used = run_isolation.get("used", {})
-                for key in ("filesystem", "user"):
+                for key in ("filesystem", "user", "kernel"):
                     if key in used:
                         record.isolation[key] = used[key]
     except Exception as exc:
@@ -271,6 +277,7 @@ def _grade_notebook(
             release_dir=job.release_dir,
             case_seed=job.case_seed,
             skip=skip,
+            warm=job.warm,
         )
     else:
         executed = execute_notebook(

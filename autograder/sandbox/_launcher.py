@@ -37,6 +37,10 @@ import os
 import platform
 import signal
 import sys
+from collections.abc import Callable
+
+#: What the zygote runs in place of ``execve``: ``become(argv, env)``, in the confined P2.
+Become = Callable[[list[str], dict[str, str]], None]
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
@@ -250,8 +254,11 @@ def _drop_capabilities() -> None:
             break
 
 
-def _exec_command(spec: dict, argv: list[str], report_fd: int) -> None:
-    """Become the sandboxed command (never returns)."""
+def _exec_command(
+    spec: dict, argv: list[str], report_fd: int, become: Become | None = None
+) -> None:
+    """Become the sandboxed command (never returns): ``execve`` it, or, with `become` (the
+    zygote's warm kernels), call ``become(argv, env)`` in this process once it is confined."""
     try:
         if report_fd >= 0:
             os.set_inheritable(report_fd, False)
@@ -273,10 +280,29 @@ def _exec_command(spec: dict, argv: list[str], report_fd: int) -> None:
             os.setresuid(uid, uid, uid)
         _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "set no_new_privs")
         env = {str(k): str(v) for k, v in spec.get("env", {}).items()}
-        os.execve(argv[0], argv, env)
+        if become is None:
+            os.execve(argv[0], argv, env)
+        if report_fd >= 0:  # closed on exec; a command that is not exec'd must not hold it
+            os.close(report_fd)
     except BaseException as exc:
         _report(report_fd, event="setup_error", message=f"exec {argv[0]!r}: {exc}")
         os._exit(SETUP_ERROR_EXIT)
+    code = 1
+    try:
+        become(argv, env)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        import traceback
+
+        with contextlib.suppress(Exception):
+            traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
 
 
 def _parent_gone(alive_fd: int) -> bool:
@@ -287,7 +313,9 @@ def _parent_gone(alive_fd: int) -> bool:
     return bool(readable)
 
 
-def _init(spec: dict, argv: list[str], report_fd: int, alive_fd: int) -> None:
+def _init(
+    spec: dict, argv: list[str], report_fd: int, alive_fd: int, become: Become | None = None
+) -> None:
     """P1: pid 1 of the new pid namespace (never returns)."""
     try:
         _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "set the death signal")
@@ -306,7 +334,7 @@ def _init(spec: dict, argv: list[str], report_fd: int, alive_fd: int) -> None:
         os._exit(SETUP_ERROR_EXIT)
     child = os.fork()
     if child == 0:
-        _exec_command(spec, argv, report_fd)
+        _exec_command(spec, argv, report_fd, become)
     status = None
     while True:  # reap every orphan until the command itself ends
         try:
@@ -339,13 +367,31 @@ def main(args: list[str]) -> None:
         spec = json.load(fh)
     report_fd = int(args[1])
     argv = args[args.index("--") + 1 :]
+    launch(spec, argv, report_fd)
+
+
+def launch(
+    spec: dict,
+    argv: list[str],
+    report_fd: int,
+    *,
+    become: Become | None = None,
+    watch_fd: int = -1,
+    on_exit: Callable[[int], None] | None = None,
+) -> None:
+    """Run `argv` in the sandbox `spec` describes (never returns; this process is P0).
+
+    The zygote (:mod:`._zygote`) calls it in a forked copy of itself with `become` (the
+    command runs in-process instead of being exec'd), `watch_fd` (the requester's socket:
+    when it closes, P1 and with it the whole sandbox are killed) and `on_exit` (called with
+    P0's exit code before it exits)."""
     mode = spec.get("mode", "plain")
     try:
         # die with the grader (a killed grader must not leave a sandbox running)
         _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "set the death signal")
         _join_cgroups(spec)
         if mode == "plain":
-            _exec_command(spec, argv, report_fd)
+            _exec_command(spec, argv, report_fd, become)
         flags = 0
         for name, flag in (
             ("mount", CLONE_NEWNS),
@@ -368,20 +414,41 @@ def main(args: list[str]) -> None:
     child = os.fork()
     if child == 0:
         os.close(alive_w)
-        _init(spec, argv, report_fd, alive_r)
+        if watch_fd >= 0:
+            os.close(watch_fd)
+        _init(spec, argv, report_fd, alive_r, become)
     os.close(alive_r)
     if report_fd >= 0:
         os.close(report_fd)
     signal.signal(signal.SIGTERM, lambda *_: os.kill(child, signal.SIGKILL))
+    status = _wait_child(child, watch_fd)
+    if status is None:  # the requester is gone: take the sandbox down with it
+        os._exit(SETUP_ERROR_EXIT)
+    code = 128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+    if on_exit is not None:
+        with contextlib.suppress(Exception):
+            on_exit(code)
+    os._exit(code)
+
+
+def _wait_child(child: int, watch_fd: int) -> int | None:
+    """P1's wait status; None (P1 killed) when `watch_fd` (>= 0) reached its end first."""
+    import select
+
     while True:
         try:
-            _, status = os.waitpid(child, 0)
-            break
+            if watch_fd < 0:
+                return os.waitpid(child, 0)[1]
+            pid, status = os.waitpid(child, os.WNOHANG)
+            if pid:
+                return status
+            readable, _, _ = select.select([watch_fd], [], [], 0.05)
+            if readable and not os.read(watch_fd, 4096):
+                os.kill(child, signal.SIGKILL)
+                os.waitpid(child, 0)
+                return None
         except InterruptedError:
             continue
-    if os.WIFSIGNALED(status):
-        os._exit(128 + os.WTERMSIG(status))
-    os._exit(os.WEXITSTATUS(status))
 
 
 if __name__ == "__main__":

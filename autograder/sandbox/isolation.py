@@ -83,6 +83,7 @@ from .types import (
     PROTECTED_PATHS,
     READ_CHUNK,
     SYSTEM_DIRS,
+    ZYGOTE,
     IsolationReport,
     SandboxLimits,
     SandboxResult,
@@ -389,12 +390,29 @@ class Sandbox:
             limits=self.limits,
         )
 
-    def command(self, argv: Sequence[str], *, report_fd: int = -1) -> list[str]:
+    def command(self, argv: Sequence[str], *, report_fd: int = -1, zygote: Any = None) -> list[str]:
         """The full command line that runs `argv` in this sandbox. `report_fd`: a pipe the
-        launcher writes its events to (it must be inherited; -1 for none)."""
+        launcher writes its events to (it must be inherited; -1 for none). With `zygote` (a
+        started :class:`~autograder.sandbox.zygote.Zygote`; only for a kernel's argv and the
+        namespace modes) the command is forked from the zygote instead of exec'd."""
         if self.spec_file is None:
             raise SandboxError("Sandbox.command() outside the `with` block")
         argv = list(argv)
+        if zygote is not None:
+            if self.mode not in ("namespaces", "userns"):
+                raise SandboxError(f"a zygote cannot fork into the {self.mode!r} mode")
+            return [
+                sys.executable,
+                "-S",
+                "-I",
+                str(ZYGOTE),
+                "client",
+                zygote.socket_path,
+                self.spec_file,
+                str(report_fd),
+                "--",
+                *argv,
+            ]
         if self.mode == "bwrap":
             argv = bwrap_argv(
                 str(self.report.tools["bwrap"]), self.plan(), cwd=self.cwd, env=self.env, argv=argv

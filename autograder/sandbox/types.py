@@ -20,6 +20,8 @@ NOBODY_UID = 65534
 NOBODY_GID = 65534
 
 LAUNCHER = Path(__file__).with_name("_launcher.py")
+#: The zygote of warm kernels and its client (:mod:`autograder.sandbox._zygote`).
+ZYGOTE = Path(__file__).with_name("_zygote.py")
 #: Per-run cgroups are named ``<prefix><grader pid>-<random>``; stale ones are swept.
 CGROUP_PREFIX = "agsandbox-"
 #: After the command ended, how long to keep reading output that its leftovers still write.

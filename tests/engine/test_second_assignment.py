@@ -22,6 +22,8 @@ import pytest
 from autograder import cli
 from autograder.pipeline import examples, grade
 from autograder.pipeline.records import load_records
+from autograder.sandbox.isolation import probe_isolation
+from autograder.sandbox.zygote import WARM_MODES
 from autograder.spec import SPEC_FILE, load_spec, to_toml
 from tests.spec_support import write_spec
 
@@ -150,6 +152,8 @@ def test_two_assignments_in_one_course_dir(tmp_path: Path, capsys) -> None:
     assert items["bob"]["test_prune_count_errors"] == "failed"  # no ValueError either
     assert items["bob"]["test_word_count_random"] == "failed"
     assert tiny_records["alice"].isolation.get("filesystem"), tiny_records["alice"].isolation
+    if probe_isolation().mode in WARM_MODES:  # forked from the worker's zygote
+        assert tiny_records["alice"].isolation["kernel"].startswith("warm: forked")
     (carol,) = load_records(root, "landscapes")
     carol_items = {i.grade_id: i.status for nb in carol.notebooks for i in nb.items}
     assert carol_items["test_prune_count_basic"] == "passed"  # the course's own prune_count

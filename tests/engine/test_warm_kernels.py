@@ -1,0 +1,257 @@
+"""Warm kernels (autograder.sandbox.zygote): every kernel forked from the zygote starts as a
+fresh interpreter would, inside the same sandbox as a cold one, and leaves nothing behind.
+
+The notebooks here are one or two cells: a fingerprint of the interpreter and its sandbox
+(printed as JSON), and a cell that changes everything it can. The attack tests
+(test_cheats.py) and the pipeline tests run on warm kernels too: they are the default.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from autograder.pipeline import sandboxed
+from autograder.pipeline.limits import Limits
+from autograder.sandbox.isolation import probe_isolation
+from autograder.sandbox.types import ENGINE_DIR
+from autograder.sandbox.zygote import WARM_MODES, Zygote, ZygoteError, shared_zygote
+
+TINY_SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "tiny" / "source" / "tiny"
+TINY_SPEC = TINY_SPEC / "assignment.toml"
+
+pytestmark = pytest.mark.skipif(
+    probe_isolation().mode not in WARM_MODES,
+    reason=f"warm kernels need a namespace sandbox mode; here: {probe_isolation().mode}",
+)
+
+FINGERPRINT = textwrap.dedent(
+    r"""
+    import builtins, json, os, random, resource, signal, socket, sys
+    import numpy as np, torch
+    def _status(key):
+        for line in open("/proc/self/status"):
+            if line.startswith(key + ":"):
+                return line.split(":", 1)[1].strip()
+    try:
+        socket.create_connection(("10.255.255.1", 9), timeout=0.5)
+        _net = "reachable"
+    except OSError as exc:
+        _net = type(exc).__name__
+    _cwd = os.getcwd()
+    FP = {
+        "uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups(),
+        "cwd_is_scratch": _cwd == os.environ["HOME"],
+        "env": {k: v.replace(_cwd, "<scratch>") for k, v in os.environ.items()},
+        "path": [p.replace(_cwd, "<scratch>") for p in sys.path],
+        "threads": torch.get_num_threads(), "dtype": str(torch.get_default_dtype()),
+        "grad": torch.is_grad_enabled(), "det": torch.are_deterministic_algorithms_enabled(),
+        "np_err": np.geterr(), "np_print": np.get_printoptions()["precision"],
+        "np_sum": np.sum.__module__, "leaky_module": "leaky_module" in sys.modules,
+        "builtin": hasattr(builtins, "LEAKED"), "umask": os.umask(0o022),
+        "sigint": str(signal.getsignal(signal.SIGINT)), "sigterm": str(signal.getsignal(signal.SIGTERM)),
+        "rlimits": {n: resource.getrlimit(getattr(resource, n)) for n in
+                    ("RLIMIT_CPU", "RLIMIT_NOFILE", "RLIMIT_FSIZE", "RLIMIT_CORE", "RLIMIT_NPROC", "RLIMIT_AS")},
+        "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+        "no_new_privs": _status("NoNewPrivs"), "cap_eff": _status("CapEff"),
+        "hostname": socket.gethostname(), "net": _net,
+        "engine_visible": bool(os.path.isdir(ENGINE) and os.listdir(ENGINE)),
+        "cgroup": sorted(line.split(":", 2)[1] for line in open("/proc/self/cgroup")),
+        "random": [random.random(), float(np.random.rand()), float(torch.rand(()))],
+        "seed": torch.initial_seed(),
+        "argv0": os.path.basename(sys.argv[0]),
+    }
+    print(json.dumps(FP))
+    """
+)
+
+MUTATE = textwrap.dedent(
+    """
+    import builtins, os, random, sys, types
+    import numpy as np, torch
+    random.seed(1); np.random.seed(1); torch.manual_seed(1)
+    torch.set_num_threads(2); torch.set_default_dtype(torch.float64); torch.set_grad_enabled(False)
+    torch.use_deterministic_algorithms(True)
+    np.seterr(all="raise"); np.set_printoptions(precision=2)
+    np.sum = lambda *a, **k: 42
+    sys.modules["leaky_module"] = types.ModuleType("leaky_module")
+    builtins.LEAKED = True
+    os.environ["LEAKED"] = "1"
+    sys.path.insert(0, "/leaked")
+    os.umask(0o000)
+    os.chdir("/tmp")
+    SECRET_GLOBAL = 1
+    """
+)
+
+
+def _fingerprint_nb(*before: str):
+    cells = [new_code_cell(src) for src in before]
+    cells.append(new_code_cell(f"ENGINE = {str(ENGINE_DIR)!r}\n" + FINGERPRINT))
+    return new_notebook(cells=cells)
+
+
+def _run(nb, tmp_path: Path, name: str, *, warm: bool = True, limits: Limits | None = None):
+    scratch = tmp_path / name
+    (scratch / ".tmp").mkdir(parents=True)
+    return sandboxed.execute_notebook_sandboxed(
+        nb, scratch, limits or Limits(wall_seconds=60), spec=str(TINY_SPEC), warm=warm
+    )
+
+
+def _fingerprint(executed) -> dict:
+    assert executed.status == "graded", executed.reasons
+    cell = executed.nb.cells[-1]
+    texts = [o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream"]
+    errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+    assert not errors, errors
+    return json.loads("".join(texts))
+
+
+def test_a_warm_kernel_starts_as_a_cold_one_and_forgets_the_one_before(tmp_path: Path) -> None:
+    cold = _run(_fingerprint_nb(), tmp_path, "cold", warm=False)
+    mutated = _run(_fingerprint_nb(MUTATE), tmp_path, "mutated")
+    first = _run(_fingerprint_nb(), tmp_path, "first")
+    second = _run(_fingerprint_nb("assert 'SECRET_GLOBAL' not in globals()"), tmp_path, "second")
+    assert cold.isolation["used"]["kernel"].startswith("cold")
+    for run in (mutated, first, second):
+        assert run.isolation["used"]["kernel"].startswith("warm: forked"), run.isolation
+
+    fps = {
+        name: _fingerprint(run)
+        for name, run in (
+            ("cold", cold),
+            ("mutated", mutated),
+            ("first", first),
+            ("second", second),
+        )
+    }
+    # the mutations took effect in their own kernel (else this test proves nothing)
+    m = fps["mutated"]
+    assert m["threads"] == 2 and m["dtype"] == "torch.float64" and m["np_sum"] != "numpy"
+    assert m["leaky_module"] and m["builtin"] and m["env"]["LEAKED"] == "1"
+    assert not m["cwd_is_scratch"] and m["path"][0] == "/leaked"
+
+    random_keys = ("random", "seed")
+    same = {k: v for k, v in fps["cold"].items() if k not in random_keys}
+    for name in ("first", "second"):
+        got = {k: v for k, v in fps[name].items() if k not in random_keys}
+        diff = {k: (same[k], got[k]) for k in same if same[k] != got[k]}
+        assert not diff, f"{name} differs from a cold kernel: {diff}"
+    # the sandbox's properties, held by cold and warm kernels alike
+    fp = fps["first"]
+    assert fp["uid"] == 65534 or (fp["uid"] == 0 and probe_isolation().mode == "userns")
+    assert fp["net"] != "reachable" and not fp["engine_visible"]
+    assert fp["no_new_privs"] == "1" and int(fp["cap_eff"], 16) == 0
+    assert max(fp["pids"]) < 100  # a pid namespace of its own
+    assert fp["cwd_is_scratch"] and fp["hostname"] == "sandbox"
+    # every kernel draws fresh random state, as a new process does
+    for which, generator in enumerate(("random", "numpy", "torch")):
+        draws = {fps[n]["random"][which] for n in ("cold", "first", "second")}
+        assert len(draws) == 3, f"{generator}'s global generator repeats across kernels"
+    assert len({fps[n]["seed"] for n in ("cold", "first", "second")}) == 3
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.append(int(entry))
+    return out
+
+
+def _wait_until(predicate, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+def test_forked_kernels_obey_the_limits_and_leave_nothing_behind(tmp_path: Path) -> None:
+    zygote, why = shared_zygote(sandboxed.KERNEL_ZYGOTE_ENV)
+    assert zygote is not None, why
+    marker = "987654"
+    spawn = f"import subprocess\nsubprocess.Popen(['sleep', '{marker}'], start_new_session=True)\n"
+    hog = "x = bytearray(2 * 1024**3)\nx[::4096] = b'1' * len(x[::4096])"
+    limits = Limits(wall_seconds=8, memory_bytes=512 * 2**20)
+    timed_out = _run(
+        new_notebook(cells=[new_code_cell(spawn), new_code_cell("while True: pass")]),
+        tmp_path,
+        "loop",
+        limits=limits,
+    )
+    assert timed_out.status == "timeout", timed_out.reasons
+    memory = _run(new_notebook(cells=[new_code_cell(hog)]), tmp_path, "hog", limits=limits)
+    assert memory.status in ("memory_limit", "kernel_died"), memory.reasons
+    assert "memory" in " ".join(memory.reasons).lower(), memory.reasons
+    # the zygote is untouched and forks the next kernel as before
+    assert zygote.alive() and shared_zygote(sandboxed.KERNEL_ZYGOTE_ENV)[0] is zygote
+    after = _run(_fingerprint_nb(), tmp_path, "after")
+    assert _fingerprint(after)["threads"] == 1
+    # no sandbox is left: no child of the zygote, no process the notebooks started
+    assert _wait_until(lambda: not _children(zygote.pid)), _children(zygote.pid)
+
+    def sleeper_gone() -> bool:
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                        if marker.encode() in fh.read():
+                            return False
+                except OSError:
+                    pass
+        return True
+
+    assert _wait_until(sleeper_gone)
+
+
+def test_without_a_zygote_kernels_start_cold_and_say_why(tmp_path: Path, monkeypatch) -> None:
+    with pytest.raises(ZygoteError, match="did not start"):
+        Zygote({}, python="/bin/false").start(timeout=10)
+    monkeypatch.setattr(sandboxed, "shared_zygote", lambda env: (None, "no zygote in this test"))
+    run = _run(_fingerprint_nb(), tmp_path, "fallback")
+    assert run.isolation["used"]["kernel"] == "cold: started from scratch (no zygote in this test)"
+    assert _fingerprint(run)["uid"] == _fingerprint(_run(_fingerprint_nb(), tmp_path, "w"))["uid"]
+
+
+def test_the_zygote_ends_with_the_process_that_started_it() -> None:
+    script = textwrap.dedent(
+        """
+        import os, sys
+        from autograder.pipeline.sandboxed import KERNEL_ZYGOTE_ENV
+        from autograder.sandbox.zygote import Zygote
+        z = Zygote(KERNEL_ZYGOTE_ENV, preload=("json",)).start()
+        print(z.pid, z.dir, flush=True)
+        os._exit(0)  # no atexit, no stop(): as a killed worker ends
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    ).stdout.split()
+    pid = int(out[0])
+
+    def gone() -> bool:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+        except OSError:
+            return True
+
+    assert _wait_until(gone), f"zygote {pid} outlived its grader"
