@@ -202,11 +202,13 @@ class _LogCapture(logging.Handler):
 
 
 def _autograde_preprocessors(cfg: Any) -> list[Any]:
-    """The course's ``Autograde.autograde_preprocessors`` with ``Execute`` replaced."""
+    """The course's ``Autograde.autograde_preprocessors`` with ``Execute`` replaced (and
+    nbgrader's metadata check and grade saving by faster versions of the same steps)."""
     from nbgrader.converters import Autograde
-    from nbgrader.preprocessors import CheckCellMetadata, Execute
+    from nbgrader.preprocessors import CheckCellMetadata, Execute, SaveAutoGrades
 
     from .metadata_check import CheckCellMetadataOnce
+    from .save_grades import SaveAutoGradesAtOnce
 
     configured = cfg.Autograde.get("autograde_preprocessors")
     steps = list(configured or Autograde.class_traits()["autograde_preprocessors"].default())
@@ -219,6 +221,8 @@ def _autograde_preprocessors(cfg: Any) -> list[Any]:
         )
         if step is CheckCellMetadata or step == "nbgrader.preprocessors.CheckCellMetadata":
             step = CheckCellMetadataOnce  # the same check, its schema compiled once
+        if step is SaveAutoGrades or step == "nbgrader.preprocessors.SaveAutoGrades":
+            step = SaveAutoGradesAtOnce  # the same grades, one commit per notebook
         out.append(ReplayExecution if is_execute else step)
     if ReplayExecution not in out:
         raise GradingError("Autograde.autograde_preprocessors has no Execute step to replace")

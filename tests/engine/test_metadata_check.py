@@ -1,5 +1,6 @@
-"""The gradebook import's metadata check (autograder.pipeline.metadata_check) gives
-nbgrader's verdicts, with its JSON schema compiled once."""
+"""The gradebook import's faster nbgrader steps give nbgrader's results: the metadata check
+(autograder.pipeline.metadata_check, its JSON schema compiled once) and the grade saving
+(autograder.pipeline.save_grades, one commit per notebook)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.preprocessors import CheckCellMetadata
 
-from autograder.pipeline.grade import _autograde_preprocessors
+from autograder.pipeline.grade import _autograde_preprocessors, _ensure_path
 from autograder.pipeline.metadata_check import CheckCellMetadataOnce, FastMetadataValidator
 
 NOTEBOOK = (
@@ -54,3 +55,86 @@ def test_the_import_uses_it() -> None:
 
     steps = _autograde_preprocessors(Config())
     assert CheckCellMetadataOnce in steps and CheckCellMetadata not in steps
+
+
+# ---- SaveAutoGradesAtOnce: nbgrader's grades, one commit per notebook ----------------------
+
+
+def _gradebook(url: str, nb) -> None:
+    from nbgrader.api import Gradebook
+
+    _ensure_path()  # nbgrader runs `alembic` from PATH on a new gradebook
+    with Gradebook(url) as gb:
+        gb.add_assignment("a")
+        gb.add_student("s")
+        gb.add_notebook("n", "a")
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade"):
+                gb.add_grade_cell(
+                    meta["grade_id"], "n", "a", max_score=meta["points"], cell_type=cell.cell_type
+                )
+            if meta.get("solution"):
+                gb.add_solution_cell(meta["grade_id"], "n", "a")
+        gb.add_submission("a", "s")
+
+
+def _saved(tmp_path: Path, step: type, nb, manual: str) -> tuple[dict, int]:
+    from nbgrader.api import Gradebook
+    from sqlalchemy import event
+
+    url = f"sqlite:///{tmp_path / (step.__name__ + '.db')}"
+    _gradebook(url, nb)
+    with Gradebook(url) as gb:  # a grader's manual score, kept by both
+        grade = gb.find_grade(manual, "n", "a", "s")
+        grade.manual_score = 0.5
+        gb.db.commit()
+    commits = []
+    original = Gradebook.__init__
+
+    def counting_init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        event.listen(self.engine, "commit", lambda conn: commits.append(1))
+
+    resources = {"nbgrader": {"notebook": "n", "assignment": "a", "student": "s", "db_url": url}}
+    Gradebook.__init__ = counting_init
+    try:
+        step().preprocess(copy.deepcopy(nb), resources)
+    finally:
+        Gradebook.__init__ = original
+    with Gradebook(url) as gb:
+        sub = gb.find_submission_notebook("n", "a", "s")
+        grades = {g.name: (g.auto_score, g.manual_score, g.needs_manual_grade) for g in sub.grades}
+        comments = {c.name: c.auto_comment for c in sub.comments}
+    return {"grades": grades, "comments": comments}, len(commits)
+
+
+def test_saving_grades_at_once_writes_what_nbgrader_writes(tmp_path: Path) -> None:
+    from nbgrader.preprocessors import SaveAutoGrades
+
+    from autograder.pipeline.save_grades import SaveAutoGradesAtOnce
+
+    nb = copy.deepcopy(nbformat.read(NOTEBOOK, as_version=4))
+    graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    code = [c for c in graded if c.cell_type == "code"]
+    assert len(code) >= 2 and len(graded) >= 3
+    code[0].outputs = [nbformat.v4.new_output("error", ename="E", evalue="x", traceback=[])]
+    manual = graded[-1].metadata["nbgrader"]["grade_id"]
+    theirs, their_commits = _saved(tmp_path, SaveAutoGrades, nb, manual)
+    ours, our_commits = _saved(tmp_path, SaveAutoGradesAtOnce, nb, manual)
+    assert ours == theirs
+    assert {s for s, _m, _n in theirs["grades"].values()} >= {0.0}  # a failed cell scored 0
+    assert our_commits == 1 < their_commits
+
+
+def test_the_import_saves_grades_at_once() -> None:
+    from nbgrader.preprocessors import SaveAutoGrades
+
+    from autograder.pipeline.save_grades import SaveAutoGradesAtOnce
+
+    class Config(dict):
+        def __getattr__(self, name):
+            return self.setdefault(name, Config())
+
+    steps = _autograde_preprocessors(Config())
+    assert SaveAutoGradesAtOnce in steps and SaveAutoGrades not in steps
