@@ -209,7 +209,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         course_dir=args.course_dir,
         assignment=args.assignment,
         workdir=args.workdir,
-        timeout=args.timeout,
+        timeout=demo.DEMO_TIMEOUT_SECONDS if args.timeout is None else args.timeout,
         workers=args.workers,
         progress=not args.no_progress,
     )
@@ -484,16 +484,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--timeout",
         type=_positive_float,
-        default=30.0,
+        default=None,
         metavar="S",
-        help="wall-time limit per notebook (default: 30; grading runs no demonstrations)",
+        help="wall-time limit per notebook (default: 20, so the endless example ends soon; "
+        "grading runs no demonstrations)",
     )
     p.add_argument(
         "--workers",
         type=_positive_int,
         default=None,
         metavar="N",
-        help="submissions graded in parallel (default: the number of CPU cores)",
+        help="submissions graded in parallel (default: the number of CPU cores plus one, for the "
+        "worker that waits on the endless example)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser

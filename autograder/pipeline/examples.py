@@ -9,7 +9,7 @@ notebook and returns what a student might hand in.
 - :func:`partial_submission`: the first half of the code answer cells answered, the rest
   left as stubs.
 - :func:`looping_submission`: the reference, except that the last stub function in it
-  loops forever instead of raising NotImplementedError.
+  loops forever (waiting) instead of raising NotImplementedError.
 - :func:`corrupted_text`: a notebook file that is not valid JSON.
 """
 
@@ -58,12 +58,14 @@ def partial_submission(release_nb: NotebookNode, source_nb: NotebookNode) -> Not
 
 
 def loop_forever(stub_source: str) -> str | None:
-    """`stub_source` with its `raise NotImplementedError()` replaced by an endless loop."""
+    """`stub_source` with its `raise NotImplementedError()` replaced by an endless loop (one
+    that waits: the wall-time limit stops it all the same, and the examples graded beside it
+    keep the CPU)."""
     match = _STUB_LINE.search(stub_source)
     if match is None:
         return None
     indent = match.group("indent")
-    loop = f"{indent}while True:  # never ends\n{indent}    pass"
+    loop = f"{indent}import time\n\n{indent}while True:  # never ends\n{indent}    time.sleep(0.5)"
     return stub_source[: match.start()] + loop + stub_source[match.end() :]
 
 

@@ -22,6 +22,7 @@ import os
 import re
 import tokenize
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,9 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from .course import Course, PipelineError, config_list, open_course, run_nbgrader
+
+MIN_STUDENTS_PER_PROCESS = 2
+"""Students per nbgrader process at least: below that its start-up costs more than it saves."""
 
 FEEDBACK_PREPROCESSORS = (
     "nbgrader.preprocessors.GetGrades",
@@ -264,10 +268,13 @@ def generate(
     *,
     assignment: str | None = None,
     out: Callable[[str], None] | None = None,
+    workers: int | None = None,
 ) -> FeedbackResult:
     """Generate feedback HTML for `students` (all autograded students when None).
 
-    Runs ``nbgrader generate_feedback --force`` with :data:`FEEDBACK_PREPROCESSORS`, then
+    Runs ``nbgrader generate_feedback --force`` with :data:`FEEDBACK_PREPROCESSORS` (in up to
+    `workers` processes at once, default the number of cores, each for a share of the
+    students and at least :data:`MIN_STUDENTS_PER_PROCESS` of them), then
     checks every produced page against the course's hidden material (:class:`HiddenMaterial`).
     A page that would show some is replaced by a short notice and listed in the result's
     `withheld`; the other pages, of that student and of everyone else, are kept.
@@ -282,19 +289,13 @@ def generate(
         )
     if not wanted:
         return FeedbackResult()
-    args = [
-        "generate_feedback",
-        course.assignment,
-        "--force",
-        config_list("GenerateFeedback.preprocessors", FEEDBACK_PREPROCESSORS),
-    ]
-    if len(wanted) == 1:
-        args.append(f"--student={wanted[0]}")
-    elif set(wanted) != set(autograded):
-        # nbgrader selects students by a glob; exclude the others instead.
-        others = sorted(set(autograded) - set(wanted))
-        args.append(f"--CourseDirectory.student_id_exclude={','.join(others)}")
-    run_nbgrader(course.root, *args)
+    # one nbgrader process per share of the students, `workers` at a time (each page takes
+    # about a second of nbconvert, each process a few seconds of imports)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(wanted) // MIN_STUDENTS_PER_PROCESS))
+    shares = [wanted[i::workers] for i in range(workers)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for future in [pool.submit(_nbgrader_feedback, course, autograded, s) for s in shares]:
+            future.result()
     result = check_feedback(course, wanted)
     if out:
         out(
@@ -305,6 +306,22 @@ def generate(
             for reason in reasons:
                 out(f"feedback withheld: {student}: {reason}")
     return result
+
+
+def _nbgrader_feedback(course: Course, autograded: list[str], students: list[str]) -> None:
+    args = [
+        "generate_feedback",
+        course.assignment,
+        "--force",
+        config_list("GenerateFeedback.preprocessors", FEEDBACK_PREPROCESSORS),
+    ]
+    if len(students) == 1:
+        args.append(f"--student={students[0]}")
+    elif set(students) != set(autograded):
+        # nbgrader selects students by a glob; exclude the others instead.
+        others = sorted(set(autograded) - set(students))
+        args.append(f"--CourseDirectory.student_id_exclude={','.join(others)}")
+    run_nbgrader(course.root, *args)
 
 
 def check_feedback(course: Course, students: Iterable[str]) -> FeedbackResult:

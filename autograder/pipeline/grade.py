@@ -507,7 +507,9 @@ def main(
         from .feedback import generate
 
         try:
-            withheld = generate(course, graded, assignment=assignment, out=out).withheld
+            withheld = generate(
+                course, graded, assignment=assignment, out=out, workers=workers
+            ).withheld
         except Exception as exc:  # the grades stand and are exported without feedback
             withheld = {s: [f"feedback not generated: {type(exc).__name__}: {exc}"] for s in graded}
             if out:

@@ -239,8 +239,25 @@ def write_figure(path: Path, records: Sequence[SubmissionRecord]) -> Path:
     # Score histogram and grading times in a top row of fixed height; the pass rates (one bar
     # per graded item, a few hundred of them) below, across the full width.
     items_height = max(2.0, 0.18 * len(stats) + 1.0)
-    fig = plt.figure(figsize=(14, 4.0 + items_height))
-    grid = fig.add_gridspec(2, 2, height_ratios=[4.0, items_height])
+    height = 4.0 + items_height
+    fig = plt.figure(figsize=(14, height))
+    # margins from the longest labels, in inches (7-point text is about 0.06 in per character):
+    # tight_layout would find them by drawing the few hundred labels one more time
+    item_chars = max((len(f"{s.notebook}: {s.grade_id}") for s in stats), default=10)
+    student_chars = max((len(r.student) for r in records), default=8)
+    area = height - 1.05  # inches between the top and bottom margins
+    gap = 0.06 * student_chars + 0.9  # inches for the student names and the title below them
+    grid = fig.add_gridspec(
+        2,
+        2,
+        height_ratios=[4.0, items_height],
+        left=min(0.6, (0.06 * item_chars + 0.4) / 14),
+        right=0.98,
+        top=1 - 0.45 / height,
+        bottom=0.6 / height,
+        wspace=0.12,
+        hspace=2 * gap / max(1.0, area - gap),  # in units of the mean row height
+    )
     ax = fig.add_subplot(grid[0, 0])
     ax.hist(
         [r.score for r in records],
@@ -266,7 +283,6 @@ def write_figure(path: Path, records: Sequence[SubmissionRecord]) -> Path:
     ax.set_yticks(range(len(stats)), labels, fontsize=7)
     ax.set_ylim(len(stats) - 0.5, -0.5)
     ax.set(title="Pass rate per item", xlabel="% of submissions", xlim=(0, 100))
-    fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
     plt.close(fig)

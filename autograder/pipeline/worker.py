@@ -145,6 +145,27 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
+def warm_up(spec_path: str | None, *, sandbox: bool = True, warm: bool = True) -> str:
+    """Get this worker process ready before its first job: import the assignment's checks
+    and reference, probe the isolation, and start the zygote of warm kernels. A pool can run
+    it while the coordinator is still busy (the demo: during the build). Never raises;
+    returns what it did, or what failed."""
+    try:
+        from autograder.checks import registry
+        from autograder.sandbox.zygote import WARM_MODES, shared_zygote
+
+        if spec_path is not None:
+            registry.load(spec_path)
+        if not (sandbox and sandboxed.sandbox_available()):
+            return "ready (plain executor)"
+        if warm and sandboxed.probe_isolation().mode in WARM_MODES:
+            zygote, why = shared_zygote(sandboxed.KERNEL_ZYGOTE_ENV)
+            return "ready, zygote started" if zygote is not None else f"ready, cold kernels: {why}"
+        return "ready, cold kernels"
+    except Exception as exc:  # the jobs will meet the problem and record it
+        return f"warm-up failed: {type(exc).__name__}: {exc}"
+
+
 def grade_submission(job: GradeJob) -> SubmissionRecord:
     """Grade one submission (see the module docstring). Never raises for a bad submission:
     a problem of the grader itself becomes a record with status "error"."""
