@@ -49,9 +49,11 @@ ADAM_MOVED_FRACTION = 0.9
 ADAM_STILL_FRACTION = 1e-3
 """An entry whose change is below this fraction of lr did not move (zero gradient, e.g. a
 dead ReLU unit; what is left is rounding)."""
-ADAM_MIN_MOVED_SHARE = 0.8
-"""Of the entries that moved in one Adam step, at least this share moved by about lr (the
-reference: 97–100%; plain SGD: under 5%)."""
+ADAM_MIN_MOVED_SHARE = 0.3
+"""Of the entries that moved in one Adam step, at least this share moved by about lr. The
+reference: 92–100% over 800 random cases, but 59% on a rare case whose midpoint fits its
+minibatch so well that many gradients are ~1e-8, near Adam's eps (the step is
+lr·|g|/(|g| + eps)); plain SGD: under 5%."""
 CURVE_GRID = 41
 """Number of evenly spaced alphas at which the verdict evaluates the trained curve."""
 CURVE_BARRIER_FRACTION = 0.25
