@@ -43,17 +43,22 @@ from .common import _close, _data, _gen, _mlp, _model_params_kept, _params, _pro
 # Tolerances and sizes (named, never inline)
 
 ADAM_STEP_RTOL = 1e-3
-"""How far the largest change after one Adam step may be from lr, relative to lr."""
+"""How far above lr the largest change after one Adam step may be, relative to lr."""
+ADAM_LARGEST_MIN_FRACTION = 0.9
+"""The largest change after one Adam step is at least this fraction of lr. An Adam step moves
+an entry by lr·|g|/(|g| + eps), eps = 1e-8, and the gradient with respect to theta_mid is
+scaled by 2·alpha·(1 − alpha): for an alpha drawn within ~1e-6 of an endpoint (a case seed
+found one: alpha = 1.19e-6) even the largest entry falls short of lr by a percent or so."""
 ADAM_MOVED_FRACTION = 0.9
 """An entry "moved by about lr" when its change is at least this fraction of lr."""
 ADAM_STILL_FRACTION = 1e-3
 """An entry whose change is below this fraction of lr did not move (zero gradient, e.g. a
 dead ReLU unit; what is left is rounding)."""
-ADAM_MIN_MOVED_SHARE = 0.3
+ADAM_MIN_MOVED_SHARE = 0.2
 """Of the entries that moved in one Adam step, at least this share moved by about lr. The
-reference: 92–100% over 800 random cases, but 59% on a rare case whose midpoint fits its
-minibatch so well that many gradients are ~1e-8, near Adam's eps (the step is
-lr·|g|/(|g| + eps)); plain SGD: under 5%."""
+reference: 92–100% over 800 random cases, but 59% and 25% on two rare ones whose first alpha
+lies within 1e-4 of an endpoint (alpha = 0.99993 and 1.19e-6), which scales every gradient
+down to a few times Adam's eps (see ADAM_LARGEST_MIN_FRACTION); plain SGD: under 5%."""
 CURVE_GRID = 41
 """Number of evenly spaced alphas at which the verdict evaluates the trained curve."""
 CURVE_BARRIER_FRACTION = 0.25
@@ -274,7 +279,7 @@ def _tbm_adam_verdict(case: Case, outcome: Outcome) -> str | None:
             "Take exactly `steps` steps with torch.optim.Adam(theta_mid, lr=lr), "
             "starting at (theta_a + theta_b) / 2"
         )
-    elif largest < lr * (1 - ADAM_STEP_RTOL) or share < ADAM_MIN_MOVED_SHARE:
+    elif largest < lr * ADAM_LARGEST_MIN_FRACTION or share < ADAM_MIN_MOVED_SHARE:
         problem = (
             f"{what} changed theta_mid by at most {largest:.4g}; of the {moved} "
             f"entries that changed, {share:.0%} changed by at least "
