@@ -86,12 +86,14 @@ def serve(args: list[str]) -> None:  # pragma: no cover - runs as the zygote pro
     here = os.path.dirname(os.path.abspath(__file__))
     # sys.path as a kernel has it, without this script's folder
     base_path = [p for p in sys.path if os.path.abspath(p or ".") != here]
-    sys.path.insert(0, here)
-    import _launcher  # the sandbox launcher, beside this file (stdlib only)
-
     sys.path[:] = base_path
-    sys.modules.pop("_launcher", None)
     import importlib
+    import importlib.util
+
+    # the sandbox launcher, beside this file (stdlib only), loaded without a sys.modules entry
+    spec = importlib.util.spec_from_file_location("_launcher", os.path.join(here, "_launcher.py"))
+    _launcher = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(_launcher)
 
     loaded, failed = [], {}
     for name in modules:
