@@ -62,6 +62,9 @@ MNT_DETACH = 2
 PR_SET_PDEATHSIG = 1
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
 CAP_LAST_CAP_GUESS = 63
 
 SIOCGIFFLAGS = 0x8913
@@ -254,6 +257,31 @@ def _drop_capabilities() -> None:
             break
 
 
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
+
+
+def _clear_capabilities() -> None:
+    """Empty this process's effective, permitted, inheritable and ambient capabilities.
+
+    Dropping the bounding set only matters at ``execve``. A command that is not exec'd (the
+    zygote's warm kernels) and whose user does not change (the userns mode: root of the
+    run's own user namespace) would otherwise keep every capability in that namespace, and
+    could unmount what hides protected paths or remount the read-only binds."""
+    header = _CapHeader(LINUX_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()
+    _check(_libc.capset(ctypes.byref(header), data), "clear the capabilities")
+    _libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)  # fails on old kernels only
+
+
 def _exec_command(
     spec: dict, argv: list[str], report_fd: int, become: Become | None = None
 ) -> None:
@@ -278,6 +306,8 @@ def _exec_command(
             os.setresgid(gid, gid, gid)
         if uid is not None:
             os.setresuid(uid, uid, uid)
+        if spec.get("drop_caps"):
+            _clear_capabilities()
         _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "set no_new_privs")
         env = {str(k): str(v) for k, v in spec.get("env", {}).items()}
         if become is None:

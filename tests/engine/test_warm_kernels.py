@@ -62,6 +62,7 @@ FINGERPRINT = textwrap.dedent(
                     ("RLIMIT_CPU", "RLIMIT_NOFILE", "RLIMIT_FSIZE", "RLIMIT_CORE", "RLIMIT_NPROC", "RLIMIT_AS")},
         "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
         "no_new_privs": _status("NoNewPrivs"), "cap_eff": _status("CapEff"),
+        "cap_prm": _status("CapPrm"),
         "hostname": socket.gethostname(), "net": _net,
         "engine_visible": bool(os.path.isdir(ENGINE) and os.listdir(ENGINE)),
         "cgroup": sorted(line.split(":", 2)[1] for line in open("/proc/self/cgroup")),
@@ -150,7 +151,7 @@ def test_a_warm_kernel_starts_as_a_cold_one_and_forgets_the_one_before(tmp_path:
     fp = fps["first"]
     assert fp["uid"] == 65534 or (fp["uid"] == 0 and probe_isolation().mode == "userns")
     assert fp["net"] != "reachable" and not fp["engine_visible"]
-    assert fp["no_new_privs"] == "1" and int(fp["cap_eff"], 16) == 0
+    assert fp["no_new_privs"] == "1" and int(fp["cap_eff"], 16) == int(fp["cap_prm"], 16) == 0
     assert max(fp["pids"]) < 100  # a pid namespace of its own
     assert fp["cwd_is_scratch"] and fp["hostname"] == "sandbox"
     # every kernel draws fresh random state, as a new process does
