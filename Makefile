@@ -21,7 +21,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 PYTEST_WORKERS ?= 2
 
-.PHONY: install selfcheck demo test test-fast lint format bench clean
+.PHONY: install selfcheck demo test test-fast test-unprivileged lint format bench clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	@if [ -z "$(PYTHON)" ]; then \
@@ -60,6 +60,12 @@ test: install
 FAST_TESTS ?= tests/engine tests/course/solutions tests/course/test_landscape_lab.py tests/course/test_authoring.py
 test-fast: install
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile -m "not slow" $(FAST_TESTS)
+
+## The sandbox, cheat and grading-pipeline tests as an unprivileged user, in the user-namespace
+## and the bubblewrap modes (start as root: it creates the user and installs bubblewrap; CI runs
+## it after make test). See .ci/unprivileged.
+test-unprivileged: install
+	./.ci/unprivileged $(VENV)
 
 lint: install
 	$(BIN)/ruff check .

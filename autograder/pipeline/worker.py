@@ -199,7 +199,7 @@ def grade_submission(job: GradeJob) -> SubmissionRecord:
             if run_isolation is not None:
                 record.isolation["sandbox"] = run_isolation
                 used = run_isolation.get("used", {})
-                for key in ("filesystem", "user", "kernel"):
+                for key in ("filesystem", "user", "kernel", "memory_bound", "processes_bound"):
                     if key in used:
                         record.isolation[key] = used[key]
     except Exception as exc:

@@ -57,6 +57,38 @@ def unshare_works(flag: int) -> bool:
     return fork_check(attempt)
 
 
+def nproc_counted_per_userns() -> bool:
+    """Whether RLIMIT_NPROC, set inside a new user namespace, counts only that namespace's
+    processes and is enforced (Linux 5.14 and later, for a grader that is not root: the
+    kernel counts processes per user namespace and user, and exempts the host's root).
+
+    Checked, not inferred from the kernel version: in a child that entered a new user
+    namespace, a fork must succeed under a limit of 2 (itself and the new process; on an
+    older kernel every process of the grader's user counts) and fail under a limit of 1."""
+
+    def attempt() -> bool:
+        import resource
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.unshare(CLONE_FLAGS["user"]) != 0:
+            return False
+        outcomes = []
+        for limit in (2, 1):
+            resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
+            try:
+                pid = os.fork()
+            except OSError:
+                outcomes.append(False)
+                continue
+            if pid == 0:  # pragma: no cover - grandchild
+                os._exit(0)
+            os.waitpid(pid, 0)
+            outcomes.append(True)
+        return outcomes == [True, False]
+
+    return fork_check(attempt)
+
+
 def python_files() -> list[str]:
     """Files the sandboxed Python must reach: the real interpreter and torch's package."""
     files = [os.path.realpath(sys.executable)]
@@ -94,6 +126,7 @@ def describe(report: IsolationReport) -> None:
     mech = report.mechanisms
     missing = report.missing
     isolated_fs = mode in ("namespaces", "bwrap", "userns")
+    dropped = report.is_root and report.sandbox_user.get("python_usable_without_namespaces")
     if mode == "namespaces":
         mech["filesystem"] = (
             "private root: system dirs and the Python environment read-only, the scratch dir "
@@ -107,7 +140,6 @@ def describe(report: IsolationReport) -> None:
         mech["filesystem"] = "private root in a user namespace (same allowlist)"
         mech["user"] = "root of a user namespace mapped to the grader's user, capabilities dropped"
     else:
-        dropped = report.is_root and report.sandbox_user.get("python_usable_without_namespaces")
         mech["filesystem"] = (
             f"file permissions of uid {NOBODY_UID} only"
             if dropped
@@ -122,8 +154,24 @@ def describe(report: IsolationReport) -> None:
         if isolated_fs
         else "own session (process group)"
     )
-    mech["memory"] = f"cgroup {cg['memory']} memory controller" if cg["memory"] else "RLIMIT_AS"
-    mech["process_count"] = f"cgroup {cg['pids']} pids controller" if cg["pids"] else "RLIMIT_NPROC"
+    per_userns = mode in ("userns", "bwrap") and report.nproc_per_userns
+    mech["memory"] = (
+        f"cgroup {cg['memory']} memory controller (all of a run's processes together)"
+        if cg["memory"]
+        else "RLIMIT_AS (each process's address space separately, not their sum)"
+    )
+    if cg["pids"]:
+        mech["process_count"] = f"cgroup {cg['pids']} pids controller"
+    elif per_userns:
+        mech["process_count"] = "RLIMIT_NPROC inside the run's own user namespace (per run)"
+    elif mode == "namespaces" or (mode == "plain" and dropped):
+        mech["process_count"] = f"RLIMIT_NPROC of uid {NOBODY_UID} (per user, not per run)"
+    elif report.is_root:
+        mech["process_count"] = "none (root ignores RLIMIT_NPROC)"
+    elif mode in ("userns", "bwrap"):
+        mech["process_count"] = "none (this kernel counts RLIMIT_NPROC per user, not per namespace)"
+    else:
+        mech["process_count"] = "none (RLIMIT_NPROC would count all of the grader's processes)"
     mech["cpu"] = "RLIMIT_CPU"
     mech["files"] = "RLIMIT_NOFILE, RLIMIT_FSIZE, RLIMIT_CORE=0"
     mech["wall_time"] = "killed from outside at the limit"
@@ -148,7 +196,17 @@ def describe(report: IsolationReport) -> None:
             "memory cgroup: not writable; RLIMIT_AS bounds each process's address "
             "space instead (not their sum, no OOM accounting)"
         )
-    if not cg["pids"]:
+    if not cg["pids"] and per_userns:
+        missing.append(
+            "pids cgroup: not writable; each run's own user namespace bounds its process "
+            "count instead (RLIMIT_NPROC set inside it)"
+        )
+    elif not cg["pids"] and mode in ("userns", "bwrap"):
+        missing.append(
+            "pids cgroup: not writable, and this kernel counts RLIMIT_NPROC per user, not per "
+            "user namespace (Linux 5.14 and later do): a run's process count is unbounded"
+        )
+    elif not cg["pids"]:
         missing.append(
             "pids cgroup: not writable; RLIMIT_NPROC is per user, not per run"
             + (

@@ -77,6 +77,7 @@ from .types import (
     LAUNCHER,
     LAUNCHER_PROCESSES,
     MIB,
+    MODE_ENV,
     MODES,
     NOBODY_GID,
     NOBODY_UID,
@@ -142,7 +143,16 @@ def _probe() -> IsolationReport:
         report.available["bwrap"] = _trial_run("bwrap", report)
     if namespaces["user"]:
         report.available["userns"] = _trial_run("userns", report)
+        report.nproc_per_userns = detect.nproc_counted_per_userns()
     report.mode = next(m for m in MODES if report.available[m])
+    forced = os.environ.get(MODE_ENV, "").strip()
+    if forced:
+        if forced not in MODES:
+            raise SandboxError(f"{MODE_ENV}={forced!r} is not a sandbox mode; modes: {MODES}")
+        if not report.available[forced]:
+            why = report.errors.get(forced, "its mechanisms are missing here")
+            raise SandboxError(f"{MODE_ENV}={forced!r}, but that mode is not available: {why}")
+        report.mode, report.forced_by = forced, f"{MODE_ENV}={forced}"
     detect.describe(report)
     return report
 
@@ -151,6 +161,14 @@ def _probe() -> IsolationReport:
 #: RLIMIT_NPROC, which counts every process of the sandbox user on the machine: other runs
 #: (another grader, a fork bomb being contained) must not make the trial fail.
 TRIAL_MAX_PROCESSES = 1 << 15
+
+
+#: Run inside bubblewrap as ``python -S -I -c SET_NPROC N ARGV...``: RLIMIT_NPROC to N in
+#: bwrap's user namespace, then exec ARGV.
+SET_NPROC = (
+    "import os, resource, sys; n = int(sys.argv[1]); "
+    "resource.setrlimit(resource.RLIMIT_NPROC, (n, n)); os.execv(sys.argv[2], sys.argv[2:])"
+)
 
 
 def _trial_run(mode: str, report: IsolationReport) -> bool:
@@ -262,6 +280,8 @@ class Sandbox:
         self.root_dir: str | None = None
         self.spec_file: str | None = None
         self.used: dict[str, Any] = {}
+        #: RLIMIT_NPROC of the run's own user namespace (userns and bwrap modes, no root).
+        self.userns_nproc: int | None = None
         self._stack = contextlib.ExitStack()
 
     # -- setup and teardown
@@ -292,6 +312,22 @@ class Sandbox:
             rlimits["RLIMIT_AS"] = cgroup_tools.address_space_limit(limits.memory_bytes)
         if not cg_info.get("pids") and uid is not None:
             rlimits["RLIMIT_NPROC"] = int(limits.max_processes)
+        # Without a pids cgroup and without root, the run's own user namespace bounds its
+        # processes: RLIMIT_NPROC set inside it counts that namespace only. The launcher sets
+        # it in P2 (userns mode: P0 and P1 are in the namespace too); in the bwrap mode a
+        # small wrapper inside bubblewrap sets it (set before bwrap creates its namespace it
+        # would count all of the grader's processes).
+        if (
+            not cg_info.get("pids")
+            and uid is None
+            and self.mode in ("userns", "bwrap")
+            and self.report.nproc_per_userns
+        ):
+            # besides the command's own: P0 and P1 (userns), bwrap's pid 1 (bwrap)
+            extra = LAUNCHER_PROCESSES if self.mode == "userns" else 1
+            self.userns_nproc = int(limits.max_processes) + extra
+            if self.mode == "userns":
+                rlimits["RLIMIT_NPROC"] = self.userns_nproc
         self.used.update(self._describe_use(cg_info, rlimits))
         if uid is not None:
             gid = self.gid if self.gid is not None else uid
@@ -333,14 +369,48 @@ class Sandbox:
 
     def _describe_use(self, cg_info: Mapping[str, Any], rlimits: Mapping[str, int]) -> dict:
         uid, mode = self.uid, self.mode
+        limits = self.limits
         if cg_info.get("memory"):
             memory = f"cgroup {cg_info['memory']}"
+            memory_bound = (
+                f"all processes of the run together: {limits.memory_bytes} bytes "
+                f"(cgroup {cg_info['memory']} memory controller, OOM kill at the limit)"
+            )
+        elif "RLIMIT_AS" in rlimits:
+            memory = "RLIMIT_AS"
+            memory_bound = (
+                f"each process separately, not their sum: {rlimits['RLIMIT_AS']} bytes of "
+                f"address space per process (RLIMIT_AS: the memory limit plus an allowance "
+                f"for mapped libraries); no memory cgroup"
+            )
         else:
-            memory = "RLIMIT_AS" if "RLIMIT_AS" in rlimits else "none"
+            memory, memory_bound = "none", "unbounded (no memory limit was asked for)"
         if cg_info.get("pids"):
             processes = f"cgroup {cg_info['pids']} pids"
+            processes_bound = (
+                f"this run's processes and threads: {limits.max_processes} "
+                f"(cgroup {cg_info['pids']} pids controller)"
+            )
+        elif self.userns_nproc is not None:
+            processes = "RLIMIT_NPROC in the run's user namespace"
+            processes_bound = (
+                f"this run's processes and threads: {limits.max_processes} (RLIMIT_NPROC "
+                f"set inside the run's own user namespace, which the kernel counts apart)"
+            )
+        elif "RLIMIT_NPROC" in rlimits:
+            processes = "RLIMIT_NPROC"
+            processes_bound = (
+                f"{limits.max_processes} processes and threads of uid {uid} on the whole "
+                f"machine (RLIMIT_NPROC counts per user, not per run)"
+            )
         else:
-            processes = "RLIMIT_NPROC" if "RLIMIT_NPROC" in rlimits else "none"
+            processes = "none"
+            processes_bound = "unbounded: " + (
+                "root ignores RLIMIT_NPROC and there is no pids cgroup"
+                if self.report.is_root
+                else "no pids cgroup, and this kernel counts RLIMIT_NPROC per user, not per "
+                "user namespace"
+            )
         if uid is not None:
             user = f"uid {uid}"
         else:
@@ -353,7 +423,9 @@ class Sandbox:
             "mode": mode,
             "rlimits": dict(rlimits),
             "memory": memory,
+            "memory_bound": memory_bound,
             "processes": processes,
+            "processes_bound": processes_bound,
             "user": user,
             "network": "private namespace (loopback only)" if self.isolated else "host",
             "filesystem": filesystem,
@@ -414,6 +486,8 @@ class Sandbox:
                 *argv,
             ]
         if self.mode == "bwrap":
+            if self.userns_nproc is not None:
+                argv = [sys.executable, "-S", "-I", "-c", SET_NPROC, str(self.userns_nproc), *argv]
             argv = bwrap_argv(
                 str(self.report.tools["bwrap"]), self.plan(), cwd=self.cwd, env=self.env, argv=argv
             )

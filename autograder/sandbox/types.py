@@ -35,6 +35,9 @@ SETUP_ERROR_EXIT = 125
 READ_CHUNK = 65536
 
 MODES = ("namespaces", "bwrap", "userns", "plain")
+#: Forces the sandbox mode for every run of this process and its children (for testing the
+#: weaker modes on a machine that has stronger ones); a mode not available here is an error.
+MODE_ENV = "AUTOGRADER_SANDBOX_MODE"
 #: The values of :attr:`SandboxResult.killed_reason` (or None: it ended by itself).
 KILLED_REASONS = ("timeout", "memory", "output", "signal")
 
@@ -130,6 +133,13 @@ class IsolationReport:
     mechanisms: dict[str, str]
     missing: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    #: RLIMIT_NPROC set inside a user namespace counts only that namespace's processes (and
+    #: binds: the grader is not root), so the userns and bwrap modes can bound a run's
+    #: process count without a pids cgroup.
+    nproc_per_userns: bool = False
+    #: Why `mode` is what it is when it was not the strongest available (the environment
+    #: variable :data:`MODE_ENV` forced it), else None.
+    forced_by: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -266,8 +266,9 @@ def build_cheats(course: Path) -> dict[str, dict[str, list[str]]]:
     # a fork bomb in the last (ungraded) cell: nothing to gain, the grader must survive it
     nb = filled(course)
     nb.cells[-1].source = (
-        "import os, time\nfor _ in range(100000):\n    try:\n        if os.fork() == 0:\n"
-        "            time.sleep(600)\n            os._exit(0)\n    except OSError:\n        break\n"
+        "import os, time\nforked = 0\nfor _ in range(100000):\n    try:\n"
+        "        if os.fork() == 0:\n            time.sleep(600)\n            os._exit(0)\n"
+        "    except OSError:\n        break\n    forked += 1\nprint('FORKED', forked)\n"
     )
     add("cheat_fork_bomb", nb, [])
 
@@ -381,14 +382,21 @@ def _cmdline(pid: int) -> str:
         return "?"
 
 
-def _nobody_processes() -> list[int]:
-    """Processes running as nobody, except those of other test workers' grading runs."""
+def _sandboxed_processes() -> list[int]:
+    """Processes a sandbox runs, except those of other test workers' grading runs: those of
+    nobody (the namespaces mode, as root) and, for a grader that is not root (the userns and
+    bwrap modes), its own processes in another pid namespace."""
     others = _other_test_workers()
+    me = os.geteuid()
+    own_pid_ns = os.readlink("/proc/self/ns/pid")
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if os.stat(f"/proc/{entry}").st_uid != 65534:
+                uid = os.stat(f"/proc/{entry}").st_uid
+                if uid != 65534 and not (
+                    uid == me != 0 and os.readlink(f"/proc/{entry}/ns/pid") != own_pid_ns
+                ):
                     continue
             except OSError:
                 continue
@@ -410,7 +418,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         *(REPO / f for f in REPO_FILES),
     ]
     before = _digest(watched)
-    nobody_before = set(_nobody_processes())
+    sandboxed_before = set(_sandboxed_processes())
     records = grade_mod.main(
         course_dir=course, workers=2, limits=LIMITS, progress=False, feedback=False, export=False
     )
@@ -420,7 +428,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "records": {r.student: r for r in records},
         "digest_before": before,
         "digest_after": _digest(watched),
-        "nobody_left": set(_nobody_processes()) - nobody_before,
+        "sandboxed_left": set(_sandboxed_processes()) - sandboxed_before,
     }
 
 
@@ -525,8 +533,26 @@ def test_nothing_was_readable(graded: dict[str, Any]) -> None:
 
 def test_no_sandbox_process_survives(graded: dict[str, Any]) -> None:
     """The fork bomb's children (and every other kernel) are gone after the run."""
-    left = {pid: _cmdline(pid) for pid in graded["nobody_left"]}
-    assert not left, f"left running as nobody (another grader on this machine?): {left}"
+    left = {pid: _cmdline(pid) for pid in graded["sandboxed_left"]}
+    assert not left, f"sandboxed processes left running (another grader on this machine?): {left}"
+
+
+def test_fork_bomb_stopped_at_the_process_limit(graded: dict[str, Any]) -> None:
+    """The fork bomb got fewer processes than the limit allows (pids cgroup, RLIMIT_NPROC in
+    the run's own user namespace, or RLIMIT_NPROC of nobody), and the record says how."""
+    course: Path = graded["course"]
+    nb = nbformat.read(
+        course / "autograded" / "cheat_fork_bomb" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4
+    )
+    text = "".join(
+        o.get("text", "") for o in nb.cells[-1].outputs if o.get("output_type") == "stream"
+    )
+    forked = int(text.split("FORKED", 1)[1].split()[0])
+    assert 0 < forked < LIMITS.max_processes, text
+    record = graded["records"]["cheat_fork_bomb"]
+    used = record.isolation["sandbox"]["used"]
+    assert used["processes"] != "none", used
+    assert str(LIMITS.max_processes) in record.isolation["processes_bound"], record.isolation
 
 
 def _giant_output_dropped(graded: dict[str, Any], record: Any) -> bool:

@@ -23,6 +23,7 @@ import pytest
 from autograder.checks import registry
 from autograder.sandbox import isolation
 from autograder.sandbox.isolation import (
+    MODE_ENV,
     MODES,
     SandboxError,
     SandboxLimits,
@@ -148,6 +149,27 @@ def test_unavailable_mode_is_refused(tmp_path: Path) -> None:
         pytest.skip("every mode is available here")
     with pytest.raises(SandboxError, match="not available"):
         run_sandboxed(py("pass"), scratch_dir=tmp_path, mode=missing[0])
+
+
+def test_the_mode_can_be_forced_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AUTOGRADER_SANDBOX_MODE picks the mode (the unprivileged CI runs use it); an unknown
+    or unavailable mode is an error, never a silent fallback to another."""
+    try:
+        monkeypatch.setenv(MODE_ENV, "plain")
+        forced = probe_isolation(refresh=True)
+        assert forced.mode == "plain" and forced.forced_by == f"{MODE_ENV}=plain"
+        assert forced.available == REPORT.available
+        monkeypatch.setenv(MODE_ENV, "sideways")
+        with pytest.raises(SandboxError, match="not a sandbox mode"):
+            probe_isolation(refresh=True)
+        missing = [m for m in MODES if not REPORT.available[m]]
+        if missing:
+            monkeypatch.setenv(MODE_ENV, missing[0])
+            with pytest.raises(SandboxError, match="not available"):
+                probe_isolation(refresh=True)
+    finally:
+        monkeypatch.undo()  # the variable as this run had it (set in the unprivileged runs)
+        probe_isolation(refresh=True)
 
 
 def test_mount_plan_is_an_allowlist(tmp_path: Path) -> None:
@@ -474,8 +496,9 @@ def test_memory_bomb_is_killed_with_reason_memory(tmp_path: Path) -> None:
 def test_fork_bomb_is_contained_and_cleaned_up(tmp_path: Path) -> None:
     """Forking stops at the process limit (pids cgroup or RLIMIT_NPROC), and every child
     still alive when the command ends is killed with it."""
-    if not REPORT.cgroups["pids"] and not (REPORT.is_root and PRIVATE_FS):
-        pytest.skip("no pids cgroup and no dropped user for RLIMIT_NPROC")
+    own_userns = REPORT.mode in ("userns", "bwrap") and REPORT.nproc_per_userns
+    if not REPORT.cgroups["pids"] and not (REPORT.is_root and PRIVATE_FS) and not own_userns:
+        pytest.skip("no pids cgroup, no dropped user and no own user namespace for RLIMIT_NPROC")
     token = uuid.uuid4().hex
     code = """
         import os, sys, time
@@ -496,6 +519,10 @@ def test_fork_bomb_is_contained_and_cleaned_up(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr.decode()
     assert int(result.stdout) < limits.max_processes
     assert result.wall_seconds < 10
+    assert result.isolation_used["processes"] != "none", result.isolation_used
+    assert "this run's processes" in result.isolation_used["processes_bound"] or (
+        "uid 65534" in result.isolation_used["processes_bound"]
+    ), result.isolation_used
     time.sleep(0.2)
     assert _no_process_with(token)
 
