@@ -12,7 +12,7 @@ import contextlib
 import ctypes
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .types import NOBODY_UID, IsolationReport
@@ -87,6 +87,68 @@ def nproc_counted_per_userns() -> bool:
         return outcomes == [True, False]
 
     return fork_check(attempt)
+
+
+def describe_bounds(
+    cg_info: Mapping[str, Any],
+    rlimits: Mapping[str, int],
+    limits: Any,
+    *,
+    uid: int | None,
+    own_userns: bool,
+    is_root: bool,
+) -> dict[str, str]:
+    """How one run's memory and process count are bounded: a short key each (``memory``,
+    ``processes``) and the same in words (``memory_bound``, ``processes_bound``), for the
+    run's ``used`` and the records. `own_userns`: RLIMIT_NPROC is set inside the run's own
+    user namespace."""
+    if cg_info.get("memory"):
+        memory = f"cgroup {cg_info['memory']}"
+        memory_bound = (
+            f"all processes of the run together: {limits.memory_bytes} bytes "
+            f"(cgroup {cg_info['memory']} memory controller, OOM kill at the limit)"
+        )
+    elif "RLIMIT_AS" in rlimits:
+        memory = "RLIMIT_AS"
+        memory_bound = (
+            f"each process separately, not their sum: {rlimits['RLIMIT_AS']} bytes of "
+            f"address space per process (RLIMIT_AS: the memory limit plus an allowance "
+            f"for mapped libraries); no memory cgroup"
+        )
+    else:
+        memory, memory_bound = "none", "unbounded (no memory limit was asked for)"
+    if cg_info.get("pids"):
+        processes = f"cgroup {cg_info['pids']} pids"
+        processes_bound = (
+            f"this run's processes and threads: {limits.max_processes} "
+            f"(cgroup {cg_info['pids']} pids controller)"
+        )
+    elif own_userns:
+        processes = "RLIMIT_NPROC in the run's user namespace"
+        processes_bound = (
+            f"this run's processes and threads: {limits.max_processes} (RLIMIT_NPROC "
+            f"set inside the run's own user namespace, which the kernel counts apart)"
+        )
+    elif "RLIMIT_NPROC" in rlimits:
+        processes = "RLIMIT_NPROC"
+        processes_bound = (
+            f"{limits.max_processes} processes and threads of uid {uid} on the whole "
+            f"machine (RLIMIT_NPROC counts per user, not per run)"
+        )
+    else:
+        processes = "none"
+        processes_bound = "unbounded: " + (
+            "root ignores RLIMIT_NPROC and there is no pids cgroup"
+            if is_root
+            else "no pids cgroup, and no user namespace of the run's own in which "
+            "RLIMIT_NPROC would count this run alone"
+        )
+    return {
+        "memory": memory,
+        "memory_bound": memory_bound,
+        "processes": processes,
+        "processes_bound": processes_bound,
+    }
 
 
 def python_files() -> list[str]:

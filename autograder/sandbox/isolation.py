@@ -369,48 +369,14 @@ class Sandbox:
 
     def _describe_use(self, cg_info: Mapping[str, Any], rlimits: Mapping[str, int]) -> dict:
         uid, mode = self.uid, self.mode
-        limits = self.limits
-        if cg_info.get("memory"):
-            memory = f"cgroup {cg_info['memory']}"
-            memory_bound = (
-                f"all processes of the run together: {limits.memory_bytes} bytes "
-                f"(cgroup {cg_info['memory']} memory controller, OOM kill at the limit)"
-            )
-        elif "RLIMIT_AS" in rlimits:
-            memory = "RLIMIT_AS"
-            memory_bound = (
-                f"each process separately, not their sum: {rlimits['RLIMIT_AS']} bytes of "
-                f"address space per process (RLIMIT_AS: the memory limit plus an allowance "
-                f"for mapped libraries); no memory cgroup"
-            )
-        else:
-            memory, memory_bound = "none", "unbounded (no memory limit was asked for)"
-        if cg_info.get("pids"):
-            processes = f"cgroup {cg_info['pids']} pids"
-            processes_bound = (
-                f"this run's processes and threads: {limits.max_processes} "
-                f"(cgroup {cg_info['pids']} pids controller)"
-            )
-        elif self.userns_nproc is not None:
-            processes = "RLIMIT_NPROC in the run's user namespace"
-            processes_bound = (
-                f"this run's processes and threads: {limits.max_processes} (RLIMIT_NPROC "
-                f"set inside the run's own user namespace, which the kernel counts apart)"
-            )
-        elif "RLIMIT_NPROC" in rlimits:
-            processes = "RLIMIT_NPROC"
-            processes_bound = (
-                f"{limits.max_processes} processes and threads of uid {uid} on the whole "
-                f"machine (RLIMIT_NPROC counts per user, not per run)"
-            )
-        else:
-            processes = "none"
-            processes_bound = "unbounded: " + (
-                "root ignores RLIMIT_NPROC and there is no pids cgroup"
-                if self.report.is_root
-                else "no pids cgroup, and this kernel counts RLIMIT_NPROC per user, not per "
-                "user namespace"
-            )
+        bounds = detect.describe_bounds(
+            cg_info,
+            rlimits,
+            self.limits,
+            uid=uid,
+            own_userns=self.userns_nproc is not None,
+            is_root=self.report.is_root,
+        )
         if uid is not None:
             user = f"uid {uid}"
         else:
@@ -422,10 +388,7 @@ class Sandbox:
         used: dict[str, Any] = {
             "mode": mode,
             "rlimits": dict(rlimits),
-            "memory": memory,
-            "memory_bound": memory_bound,
-            "processes": processes,
-            "processes_bound": processes_bound,
+            **bounds,
             "user": user,
             "network": "private namespace (loopback only)" if self.isolated else "host",
             "filesystem": filesystem,

@@ -828,3 +828,13 @@ def test_records_are_read_from_notebook_outputs() -> None:
     assert found.header is not None and all(o is not None for o in found.outcomes)
     assert judge.judge_records(request, found) is None
     assert found.problems == ["a probe record that does not belong to this cell"]
+
+
+def test_the_isolation_report_prints_from_the_command_line() -> None:
+    """`python -m autograder.sandbox` prints the report a worker machine can be checked with."""
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder.sandbox"], capture_output=True, text=True, timeout=120
+    )
+    report = json.loads(done.stdout)
+    assert report["mode"] == REPORT.mode and report["available"] == REPORT.available
+    assert done.returncode == (0 if PRIVATE_FS else 1), done.stderr
