@@ -39,7 +39,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,dask]'
 	touch $@
 
 install: $(BIN)/.installed

@@ -13,6 +13,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 MIB = 1024 * 1024
 KIB = 1024
@@ -139,23 +140,35 @@ def _limits(args: argparse.Namespace):
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
+    import contextlib
+
     from autograder.pipeline import grade, report
 
-    records = grade.main(
-        course_dir=args.course_dir,
-        assignment=args.assignment,
-        students=args.students or None,
-        regrade=args.regrade,
-        workers=args.workers,
-        limits=_limits(args),
-        progress=not args.no_progress,
-        feedback=not args.no_feedback,
-        export=not args.no_export,
-        sandbox=not args.no_sandbox,
-        fixed_cases=args.fixed_cases,
-        full=args.full,
-        warm=not args.cold_kernels,
-    )
+    if args.dask_scheduler is not None or args.dask_local is not None:
+        from autograder.pipeline.cluster import dask_executor_factory
+
+        executor: Any = dask_executor_factory(
+            scheduler=args.dask_scheduler, local_workers=args.dask_local
+        )
+    else:
+        executor = contextlib.nullcontext(None)
+    with executor as executor_factory:
+        records = grade.main(
+            course_dir=args.course_dir,
+            assignment=args.assignment,
+            students=args.students or None,
+            regrade=args.regrade,
+            workers=args.workers,
+            limits=_limits(args),
+            progress=not args.no_progress,
+            feedback=not args.no_feedback,
+            export=not args.no_export,
+            executor_factory=executor_factory,
+            sandbox=not args.no_sandbox,
+            fixed_cases=args.fixed_cases,
+            full=args.full,
+            warm=not args.cold_kernels,
+        )
     if not records:
         print(
             "nothing to grade: every submission is graded already (use --regrade, or name "
@@ -411,6 +424,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="grade everyone on the fixed hidden cases a student's machine sees (default: "
         "each student's own random cases, drawn from the course secret; see `autograder "
         "secret`)",
+    )
+    cluster = p.add_mutually_exclusive_group()
+    cluster.add_argument(
+        "--dask-scheduler",
+        metavar="tcp://HOST:PORT",
+        default=None,
+        help="run the grading of the submissions on this Dask cluster (needs the dask extra: "
+        "pip install -c constraints.txt -e '.[dask]'); the gradebook stays here. Workers "
+        "need this environment and the course's source at the same path, not the course dir "
+        "(submissions travel with each job); start them with --nthreads 1",
+    )
+    cluster.add_argument(
+        "--dask-local",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="start a local Dask cluster of N worker processes for this run (the dask extra)",
     )
 
     p = add(

@@ -45,6 +45,7 @@ from autograder.errors import GradingError, PipelineError
 from .course import open_course
 from .limits import Limits
 from .normalize import TrustedCell, grade_id_of
+from .portable import grade_packed, pack, unpack
 from .records import STATE_DIR, SubmissionRecord, save_record
 from .runner import NOT_RUN_ENAME
 from .secret import case_seed_of, ensure_secret, fingerprint
@@ -323,33 +324,58 @@ def _run_jobs(
 ) -> None:
     """Run every job, calling `on_result` in this thread as each one finishes. A crashed
     worker pool is replaced and its unfinished jobs resubmitted once; a job that crashes
-    its worker twice gets an error record."""
+    its worker twice gets an error record.
+
+    At most twice the executor's capacity is in flight at a time, so an executor whose jobs
+    carry their files (a Dask cluster: ``ships_files``, :mod:`.portable`) never holds the
+    whole class in memory."""
     factory = executor_factory or default_executor
     pending = list(jobs)
     attempts: dict[str, int] = {}
     while pending:
         executor = factory(workers)
+        ships = bool(getattr(executor, "ships_files", False))
+        window = 2 * max(1, int(getattr(executor, "capacity", workers)))
         broken: list[GradeJob] = []
+        queue = list(pending)
+        running: dict[cf.Future, GradeJob] = {}
+        pool_broken = False
         try:
-            futures = {executor.submit(grade_submission, job): job for job in pending}
-            for future in cf.as_completed(futures):
-                job = futures[future]
-                try:
-                    record = future.result()
-                except BrokenProcessPool:
-                    attempts[job.student] = attempts.get(job.student, 0) + 1
-                    if attempts[job.student] < 2:
-                        broken.append(job)
-                        continue
-                    record = _error_record(job, "the grading worker crashed twice")
-                except Exception as exc:
-                    record = _error_record(
-                        job, f"grading worker failed: {type(exc).__name__}: {exc}"
-                    )
-                on_result(job, record)
+            while queue or running:
+                while queue and len(running) < window and not pool_broken:
+                    job = queue[0]
+                    try:
+                        if ships:
+                            future = executor.submit(grade_packed, pack(job))
+                        else:
+                            future = executor.submit(grade_submission, job)
+                    except BrokenProcessPool:
+                        pool_broken = True
+                        break
+                    running[future] = queue.pop(0)
+                if not running:
+                    break
+                done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                for future in done:
+                    job = running.pop(future)
+                    try:
+                        result = future.result()
+                        record = unpack(job, result) if ships else result
+                    except BrokenProcessPool:
+                        pool_broken = True
+                        attempts[job.student] = attempts.get(job.student, 0) + 1
+                        if attempts[job.student] < 2:
+                            broken.append(job)
+                            continue
+                        record = _error_record(job, "the grading worker crashed twice")
+                    except Exception as exc:
+                        record = _error_record(
+                            job, f"grading worker failed: {type(exc).__name__}: {exc}"
+                        )
+                    on_result(job, record)
         finally:
             executor.shutdown(wait=True, cancel_futures=True)
-        pending = broken
+        pending = broken + queue  # the queue was never submitted: not an attempt
 
 
 def main(

@@ -1,0 +1,152 @@
+"""Phase 1 of `autograder grade` on a Dask cluster (`--dask-local`, `--dask-scheduler`).
+
+On a LocalCluster of 2 worker processes (one task each), example submissions of
+test_pipeline_grade.py (correct, blank, broken, a dying kernel, one out of memory) are
+regraded and must give the same records as the process pool, with the sandbox
+working inside the Dask workers. Jobs carry their files (:mod:`autograder.pipeline.portable`),
+as they would to workers on other machines. A worker killed in the middle of a run: its
+submission runs again on another worker and every student gets exactly one record.
+
+Skipped where the `dask` extra is not installed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autograder.errors import GradingError
+from autograder.pipeline import grade as grade_mod
+from autograder.pipeline.records import SubmissionRecord, load_records
+from tests.engine.test_pipeline_grade import (  # noqa: F401 (graded: a shared fixture)
+    LIMITS,
+    _once_per_run,
+    _records,
+    copy_course,
+    graded,
+    rec,
+)
+from tests.engine.tiny_course import ASSIGNMENT
+
+pytest.importorskip("distributed", reason="the dask extra is not installed")
+
+from autograder.pipeline.cluster import dask_executor_factory
+
+pytestmark = pytest.mark.slow
+
+DASK_STUDENTS = [
+    "correct",
+    "blank",
+    "broken_invalid_json",
+    "broken_renamed_notebook",
+    "broken_edited_test_cell",
+    "broken_kernel_dies",
+    "broken_out_of_memory",
+]
+
+
+def _grade(course: Path, students: list[str], factory: Any) -> list[SubmissionRecord]:
+    return grade_mod.main(
+        course_dir=course,
+        students=students,
+        workers=2,
+        limits=LIMITS,
+        progress=False,
+        feedback=False,
+        export=False,
+        executor_factory=factory,
+    )
+
+
+@pytest.fixture(scope="module")
+def dask_regraded(
+    graded: dict[str, Any],  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, SubmissionRecord]:
+    """A copy of the graded course regraded on a LocalCluster of 2 worker processes: the
+    submissions that do not wait for a limit (the pool's tests cover the limits)."""
+
+    def compute(folder: Path) -> dict[str, Any]:
+        course = copy_course(graded, folder)
+        with dask_executor_factory(local_workers=2, out=None) as factory:
+            records = _grade(course, DASK_STUDENTS, factory)
+        return {r.student: r.to_dict() for r in records}
+
+    return _records(_once_per_run(tmp_path_factory, "dask-regraded", compute))
+
+
+def test_dask_gives_the_records_of_the_process_pool(
+    graded: dict[str, Any],  # noqa: F811
+    dask_regraded: dict[str, SubmissionRecord],
+) -> None:
+    assert sorted(dask_regraded) == sorted(DASK_STUDENTS)
+    for student in DASK_STUDENTS:
+        assert dask_regraded[student].comparable() == rec(graded, student).comparable(), student
+
+
+def test_the_sandbox_runs_inside_dask_workers(
+    graded: dict[str, Any],  # noqa: F811
+    dask_regraded: dict[str, SubmissionRecord],
+) -> None:
+    """The kernels of the Dask workers ran in the same sandbox as the pool's."""
+    record = dask_regraded["correct"]
+    assert record.isolation["filesystem"] == "private root (allowlist)", record.isolation
+    pool = rec(graded, "correct").isolation
+    for key in ("filesystem", "user", "memory_bound", "processes_bound"):
+        assert record.isolation[key] == pool[key], key
+    assert record.isolation["kernel"].split(":")[0] == pool["kernel"].split(":")[0]
+
+
+def test_a_killed_worker_s_submission_runs_again_elsewhere(
+    graded: dict[str, Any],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """SIGKILL the worker process that holds a running submission: Dask runs it again on
+    the other worker (or on the one its nanny restarts), and each student gets exactly one
+    record, the same as the process pool's."""
+    course = copy_course(graded, tmp_path)
+    students = ["correct", "blank", "broken_deleted_test_cell", "broken_renamed_notebook"]
+    killed: dict[str, int] = {}
+    with dask_executor_factory(local_workers=2, out=None) as factory:
+        client = factory.client
+        stop = threading.Event()
+
+        def kill_a_busy_worker() -> None:
+            while not stop.is_set():
+                busy = [w for w, keys in client.processing().items() if keys]
+                if busy:
+                    time.sleep(0.5)  # let the task get under way
+                    pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
+                    os.kill(pid, signal.SIGKILL)
+                    killed[busy[0]] = pid
+                    return
+                time.sleep(0.05)
+
+        killer = threading.Thread(target=kill_a_busy_worker, daemon=True)
+        killer.start()
+        try:
+            records = _grade(course, students, factory)
+        finally:
+            stop.set()
+            killer.join(10)
+    assert killed, "no worker was busy to be killed"
+    assert [r.student for r in records] == students
+    for record in records:
+        assert record.comparable() == rec(graded, record.student).comparable(), record.student
+    saved = load_records(course, ASSIGNMENT)
+    assert sorted(r.student for r in saved if r.student in students) == sorted(students)
+
+
+def test_bad_cluster_arguments_are_refused() -> None:
+    both = dask_executor_factory(scheduler="tcp://127.0.0.1:1", local_workers=2)
+    with pytest.raises(GradingError, match="either"), both:
+        pass
+    nowhere = dask_executor_factory(scheduler="tcp://127.0.0.1:9", out=None, connect_timeout=2)
+    with pytest.raises(GradingError, match="cannot reach"), nowhere:
+        pass
