@@ -168,6 +168,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
             fixed_cases=args.fixed_cases,
             full=args.full,
             warm=not args.cold_kernels,
+            force=args.force,
         )
     if not records:
         print(
@@ -355,8 +356,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(
         "grade",
         "grade submissions in parallel, then feedback and export",
-        "Grade every submission in submitted/ not graded yet (all of them with --regrade, "
-        "or the STUDENTs named), each in its own process with wall-time, memory and output "
+        "Grade every submission in submitted/ not graded yet or resubmitted since (all of them "
+        "with --regrade, or the STUDENTs named; a record graded from the same files, checks, "
+        "reference, release and environment is kept instead, unless --force; a run that was "
+        "killed resumes where it stopped), each in its own process with wall-time, memory and output "
         "limits, in parallel; import the results into the gradebook (formgrader sees them); "
         "then generate feedback (without the hidden tests' code) and export the grades. "
         "Prints the grade table; exits non-zero if a submission could not be graded.",
@@ -367,6 +370,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--regrade",
         action="store_true",
         help="without STUDENTs: grade submissions that were graded before too",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="execute the chosen submissions even when a record graded from the same files, "
+        "checks, reference, release and environment exists (default: such a record is kept)",
     )
     p.add_argument(
         "--workers",

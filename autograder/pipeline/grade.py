@@ -42,11 +42,12 @@ from traitlets import Unicode
 
 from autograder.errors import GradingError, PipelineError
 
+from .cache import course_key, grading_key, submission_key
 from .course import open_course
 from .limits import Limits
 from .normalize import TrustedCell, grade_id_of
 from .portable import grade_packed, pack, unpack
-from .records import STATE_DIR, SubmissionRecord, save_record
+from .records import STATE_DIR, SubmissionRecord, load_records, record_path, save_record
 from .runner import NOT_RUN_ENAME
 from .secret import case_seed_of, ensure_secret, fingerprint
 from .worker import GradeJob, grade_submission, not_run_notebook
@@ -394,6 +395,7 @@ def main(
     fixed_cases: bool = False,
     full: bool = False,
     warm: bool = True,
+    force: bool = False,
     out: Callable[[str], None] | None = print,
 ) -> list[SubmissionRecord]:
     """Grade submissions of one assignment of `course_dir`; return their records.
@@ -402,9 +404,10 @@ def main(
         course_dir: an nbgrader course dir (nbgrader_config.py, gradebook with the assignment,
             the release, ``submitted/<student>/<assignment>/``).
         assignment: the assignment id (default: the course's only assignment).
-        students: student ids to grade (always graded); None: every submission not graded
-            yet (all of them when `regrade`).
-        regrade: with ``students=None``, grade submissions already autograded too.
+        students: student ids to grade; None: every submission without a complete record
+            (not graded yet, or its run was killed before the record was saved) or
+            resubmitted since its record (all of them when `regrade`).
+        regrade: with ``students=None``, grade submissions already graded too.
         workers: parallel submissions (default: the number of CPU cores).
         limits: execution limits per notebook (default: :class:`Limits`()).
         progress: show a progress bar with ETA on stderr.
@@ -422,6 +425,9 @@ def main(
             pages then show the student's figures); False: grade-only execution.
         warm: fork the sandboxed kernels from a zygote per worker that has imported the
             heavy libraries once (:mod:`autograder.sandbox.zygote`); False: cold kernels.
+        force: execute every chosen submission, even one whose complete record was graded
+            from the same files, checks, reference, release and environment (default: such
+            a record is kept and the submission is not executed again; :mod:`.cache`).
         out: where notes go (the secret created, feedback pages withheld); None: nowhere.
 
     Raises:
@@ -438,7 +444,6 @@ def main(
         raise GradingError(str(exc)) from None
     assignment = spec.id
     submitted_root = Path(dirs.format_path(dirs.submitted_directory, ".", ".")).resolve()
-    autograded_root = Path(dirs.format_path(dirs.autograded_directory, ".", ".")).resolve()
     release = Path(dirs.format_path(dirs.release_directory, ".", assignment)).resolve()
     trusted = trusted_cells(dirs.db_url, assignment)
     for name in trusted:
@@ -449,6 +454,10 @@ def main(
             )
 
     available = find_submissions(submitted_root, assignment)
+    previous = {
+        r.student: r for r in load_records(course, assignment) if r.imported and r.cache_keys
+    }
+    submission_keys = {s: submission_key(submitted_root / s / assignment) for s in available}
     if students is not None:
         wanted = list(dict.fromkeys(students))
         unknown = [s for s in wanted if s not in available]
@@ -458,7 +467,14 @@ def main(
     elif regrade:
         chosen = available
     else:
-        chosen = [s for s in available if not (autograded_root / s / assignment).exists()]
+        # not graded yet (no complete record: a run killed before this student's record was
+        # saved counts as not graded), or resubmitted since
+        chosen = [
+            s
+            for s in available
+            if (s in previous and previous[s].cache_keys.get("submission") != submission_keys[s])
+            or (s not in previous and not _graded_before_keys(course, assignment, s))
+        ]
 
     if fixed_cases:
         secret, cases_label = None, "fixed"
@@ -468,36 +484,59 @@ def main(
     limits = limits or Limits()
     workers = max(1, min(workers or os.cpu_count() or 1, len(chosen) or 1))
     staging_root = course / STATE_DIR / STAGING
+    course_hash = course_key(spec)
     jobs = []
+    grading_keys: dict[str, str] = {}
+    reused: dict[str, SubmissionRecord] = {}
     for student in chosen:
-        staging = staging_root / student / assignment
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        jobs.append(
-            GradeJob(
-                student=student,
-                assignment=assignment,
-                submission_dir=str(submitted_root / student / assignment),
-                release_dir=str(release),
-                notebooks=tuple(trusted),
-                trusted_cells=trusted,
-                staging_dir=str(staging),
-                limits=limits,
-                sandbox=sandbox,
-                spec_path=str(spec.path),
-                case_seed=case_seed_of(secret, assignment, student),
-                full=full,
-                warm=warm,
-            )
+        job = GradeJob(
+            student=student,
+            assignment=assignment,
+            submission_dir=str(submitted_root / student / assignment),
+            release_dir=str(release),
+            notebooks=tuple(trusted),
+            trusted_cells=trusted,
+            staging_dir=str(staging_root / student / assignment),
+            limits=limits,
+            sandbox=sandbox,
+            spec_path=str(spec.path),
+            case_seed=case_seed_of(secret, assignment, student),
+            full=full,
+            warm=warm,
+        )
+        grading_keys[student] = grading_key(job, course_hash, submission_keys[student])
+        earlier = previous.get(student)
+        if (
+            not force
+            and earlier is not None
+            and earlier.cache_keys.get("grading") == grading_keys[student]
+        ):
+            reused[student] = earlier  # same files, checks, release and environment
+            continue
+        shutil.rmtree(job.staging_dir, ignore_errors=True)
+        Path(job.staging_dir).mkdir(parents=True)
+        jobs.append(job)
+    if reused and out:
+        out(
+            f"{len(reused)} submission(s) unchanged since they were graded (same files, "
+            "checks, reference, release and environment): records kept, not executed again "
+            "(--force executes them)"
         )
 
-    records: dict[str, SubmissionRecord] = {}
+    records: dict[str, SubmissionRecord] = dict(reused)
     bar = _progress(len(jobs), progress)
 
     def on_result(job: GradeJob, record: SubmissionRecord) -> None:
         record.cases = cases_label
+        record.cache_keys = {
+            "submission": submission_keys[job.student],
+            "grading": grading_keys[job.student],
+        }
         started = time.monotonic()
         if record.status != "error" or record.notebooks:
+            # until the import is done and the record saved again, this student has no
+            # complete record: a coordinator killed in between leaves them to the next run
+            save_record(course, record)
             try:
                 _stage_extras(job)
                 problems = import_submission(course, cfg, job.student, assignment, staging_root)
@@ -528,7 +567,7 @@ def main(
             bar.close()
 
     result = [records[s] for s in chosen if s in records]
-    graded = [r.student for r in result if r.imported]
+    graded = [r.student for r in result if r.imported and r.student not in reused]
     if feedback and graded:
         from .feedback import generate
 
@@ -549,6 +588,17 @@ def main(
 
         write(course, result, assignment=assignment)
     return result
+
+
+def _graded_before_keys(course: Path, assignment: str, student: str) -> bool:
+    """A complete record from before records had cache keys (kept: not regraded)."""
+    path = record_path(course, assignment, student)
+    if not path.is_file():
+        return False
+    try:
+        return SubmissionRecord.from_json(path.read_text(encoding="utf-8")).imported
+    except (ValueError, KeyError, OSError):
+        return False
 
 
 def _stage_extras(job: GradeJob) -> None:

@@ -47,7 +47,7 @@ class PackedResult:
     staged: dict[str, bytes]
 
 
-def _submission_files(folder: Path) -> dict[str, bytes]:
+def submission_files(folder: Path) -> dict[str, bytes]:
     """The files of `folder` a worker reads: its top-level notebooks, then what
     :func:`.worker._prepare_scratch` would copy (no symlinks, checkpoints or big files)."""
     files: dict[str, bytes] = {}
@@ -75,7 +75,7 @@ def pack(job: GradeJob) -> PackedJob:
     release = Path(job.release_dir)
     return PackedJob(
         job=job,
-        submission=_submission_files(Path(job.submission_dir)),
+        submission=submission_files(Path(job.submission_dir)),
         release={p.name: p.read_bytes() for p in sorted(release.iterdir()) if p.is_file()},
     )
 

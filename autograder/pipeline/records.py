@@ -152,6 +152,8 @@ class SubmissionRecord:
     or ``"fixed"`` (see :mod:`autograder.checks.seeding`). ``withheld`` lists the
     student's feedback pages that were withheld, each with the reason. ``phases`` holds the
     submission-level seconds by phase (``gradebook_import``), for benchmarks.
+    ``cache_keys`` are the content hashes of :mod:`.cache` (``submission``, ``grading``): what
+    the record was graded from, so an unchanged submission is not executed again.
     """
 
     student: str
@@ -167,6 +169,7 @@ class SubmissionRecord:
     cases: str = ""
     withheld: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
+    cache_keys: dict[str, str] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -220,6 +223,7 @@ class SubmissionRecord:
             "cases",
             "withheld",
             "phases",
+            "cache_keys",
             "started",
             "finished",
             "seconds",
@@ -251,6 +255,7 @@ class SubmissionRecord:
             cases=str(data.get("cases", "")),
             withheld=list(data.get("withheld", [])),
             phases={k: float(v) for k, v in data.get("phases", {}).items()},
+            cache_keys={str(k): str(v) for k, v in data.get("cache_keys", {}).items()},
             schema_version=version,
         )
 
