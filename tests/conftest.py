@@ -32,6 +32,7 @@ COURSE_SPEC = registry.set_default_assignment(
 SLOW_MODULES = (
     "tests/course/test_notebooks.py",
     "tests/engine/test_pipeline_cli.py",
+    "tests/browser/test_jupyterlab.py",
     "tests/engine/test_pipeline_grade.py",
     "tests/engine/test_cheats.py",
     "tests/engine/test_second_assignment.py",

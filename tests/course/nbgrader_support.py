@@ -203,6 +203,40 @@ def fill_solutions(
     return nb
 
 
+def without_solution_markers(source: str) -> str:
+    """A source cell's answer as a student would write it: the `BEGIN/END SOLUTION` lines
+    dropped, everything else kept."""
+    return "\n".join(
+        line
+        for line in source.splitlines()
+        if _BEGIN_SOLUTION not in line and _END_SOLUTION not in line
+    )
+
+
+def has_code(source: str) -> bool:
+    """Whether a cell source holds anything but blank lines and comments."""
+    return any(line.strip() and not line.strip().startswith("#") for line in source.splitlines())
+
+
+def first_function(source_nb: NotebookNode) -> str | None:
+    """The first answer cell that has a visible test cell `test_<grade_id>_visible`."""
+    ids = cells_by_id(source_nb)
+    for gid, cell in ids.items():
+        if cell.cell_type == "code" and is_solution(cell) and f"test_{gid}_visible" in ids:
+            return gid
+    return None
+
+
+def validate_failures(nb: NotebookNode, implemented: str) -> list[NotebookNode]:
+    """The cells `nbgrader validate` reports as failed in a released notebook in which only
+    the function `implemented` is written: every other graded code cell that holds code (the
+    other functions' visible tests; the released hidden-test cells are comments only) and
+    every unanswered free-text cell."""
+    mine = f"test_{implemented}_visible"
+    code = [c for c in nb.cells if is_code_grade(c) and grade_id(c) != mine and has_code(c.source)]
+    return code + [c for c in nb.cells if c.cell_type == "markdown" and is_grade(c)]
+
+
 # ---------------------------------------------------------------------------------------------
 # Temporary courses and the nbgrader command
 
@@ -313,6 +347,18 @@ def generate_release(course: Path) -> Path:
     """`nbgrader generate_assignment` in `course`; returns the release folder."""
     run_nbgrader(course, "generate_assignment", ASSIGNMENT, "--force", timeout=300)
     return course / "assignments" / ASSIGNMENT
+
+
+def released_course(tmp_path_factory) -> Path:
+    """A temporary course with the real sources and a freshly generated release (and its
+    gradebook), built once per test run and shared by every module and xdist worker that
+    asks for it (`shared_dir`). Do not modify it: copy it."""
+
+    def build(root: Path) -> None:
+        make_course(root)
+        generate_release(root)
+
+    return shared_dir(tmp_path_factory, "course", build)
 
 
 def submit(course: Path, student: str, notebooks: Mapping[str, NotebookNode]) -> Path:

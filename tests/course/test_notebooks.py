@@ -120,12 +120,7 @@ def course(tmp_path_factory) -> Course:
     """A temporary course with the real sources and a freshly generated release."""
     if not NOTEBOOKS:
         pytest.skip("no source notebooks in source/landscapes yet")
-
-    def build(root: Path) -> None:
-        nbs.make_course(root)
-        nbs.generate_release(root)
-
-    root = nbs.shared_dir(tmp_path_factory, "course", build)
+    root = nbs.released_course(tmp_path_factory)
     return Course(root, root / "assignments" / nbs.ASSIGNMENT)
 
 
@@ -397,24 +392,11 @@ def test_leak_check_finds_planted_leaks(fixture_course: FixtureCourse, tmp_path)
 # 4. The student's path: nbgrader validate after implementing one function
 
 
-def first_function(source_nb: NotebookNode) -> str | None:
-    """The first answer cell that has a visible test cell `test_<grade_id>_visible`."""
-    ids = nbs.cells_by_id(source_nb)
-    for gid, cell in ids.items():
-        if cell.cell_type == "code" and nbs.is_solution(cell) and f"test_{gid}_visible" in ids:
-            return gid
-    return None
-
-
-def has_code(source: str) -> bool:
-    return any(line.strip() and not line.strip().startswith("#") for line in source.splitlines())
-
-
 @per_notebook
 def test_validate_after_implementing_one_function(course: Course, tmp_path, name):
     """`nbgrader validate` passes the implemented function's visible test, reports the stubs."""
     source_nb = nbs.read_nb(nbs.SOURCE_DIR / name)
-    target = first_function(source_nb)
+    target = nbs.first_function(source_nb)
     if target is None:
         pytest.skip(f"{name} has no answer cell with a visible test")
     folder = tmp_path / "student" / nbs.ASSIGNMENT
@@ -424,12 +406,7 @@ def test_validate_after_implementing_one_function(course: Course, tmp_path, name
     proc = nbs.run_nbgrader(course.root, "validate", name, cwd=folder, timeout=600)
 
     mine = f"test_{target}_visible"
-    expected_code = [
-        c
-        for c in nb.cells
-        if nbs.is_code_grade(c) and nbs.grade_id(c) != mine and has_code(c.source)
-    ]
-    expected_markdown = [c for c in nb.cells if c.cell_type == "markdown" and nbs.is_grade(c)]
+    expected_cells = nbs.validate_failures(nb, target)
     blocks = nbs.failed_blocks(proc.stdout)
     failed = nbs.failed_sources(proc.stdout)
     my_block = nbs.validator_block(nbs.cells_by_id(nb)[mine].source)
@@ -437,12 +414,12 @@ def test_validate_after_implementing_one_function(course: Course, tmp_path, name
         f"the visible test of the implemented `{target}` failed:\n"
         + "\n".join(err for src, err in blocks if src == my_block)
     )
-    expected = [nbs.validator_block(c.source) for c in expected_code + expected_markdown]
+    expected = [nbs.validator_block(c.source) for c in expected_cells]
     assert failed == Counter(expected), (
         "validate should report exactly the other functions' tests and the unanswered "
         f"free-text cells;\nreported:\n{proc.stdout[-6000:]}"
     )
-    code_blocks = {nbs.validator_block(c.source) for c in expected_code}
+    code_blocks = {nbs.validator_block(c.source) for c in expected_cells if c.cell_type == "code"}
     for source, error in blocks:
         if source in code_blocks:
             assert nbs.STUB_MESSAGE.search(error), f"not reported as a stub:\n{source}\n{error}"
@@ -595,7 +572,7 @@ def test_reference_runs_every_cell(reference: GradedRun, name):
     not_run = [
         c.get("id", "?")
         for c in nb.cells
-        if c.cell_type == "code" and has_code(c.source) and c.get("execution_count") is None
+        if c.cell_type == "code" and nbs.has_code(c.source) and c.get("execution_count") is None
     ]
     errors = failing_cells(nb)
     assert not errors, "cells fail with the reference answers:\n" + describe(errors)
