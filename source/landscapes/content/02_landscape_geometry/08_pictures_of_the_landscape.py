@@ -146,12 +146,16 @@ print("loss_surface: visible tests passed")
 # (drawn from the same seed, so both networks get the same raw directions), filter-normalised
 # with respect to that network's own weights, and the **training** loss on a $25\times25$ grid
 # with $\alpha, \beta \in [-0.4, 0.4]$. The colour scale is capped at 1.5, just above the
-# chance-level loss $\ln 4 \approx 1.39$: everything yellow is no better than guessing. This is
-# the figure that question "reading the landscape plot" of notebook 04 refers to.
+# chance-level loss $\ln 4 \approx 1.39$: everything yellow is no better than guessing. The two
+# panels share their contour levels (computed once from both surfaces and printed above the
+# figure), so one colour is one loss in both pictures and the spacing of the contour lines can be
+# compared — with levels chosen for each panel on its own, it could not. This is the figure that
+# question "reading the landscape plot" of notebook 04 refers to.
 
 # %% id="demo-surface" role="demo"
 GRID = torch.linspace(-0.4, 0.4, 25)
 LOSS_CAP = 1.5  # just above the chance-level loss ln 4 = 1.39
+NUM_LEVELS = 20
 
 
 def random_directions(params, seed):
@@ -166,12 +170,23 @@ def filter_normalized_surface(params, seed=0):
     return loss_surface(train_loss_fn, lab.flatten_params(params), d1, d2, GRID, GRID)
 
 
+def shared_levels(surfaces):
+    # One set of contour levels for pictures that are compared: evenly spaced from the lowest
+    # loss of all of them up to the cap, so that one colour means one loss in every panel.
+    surfaces = list(surfaces)
+    levels = torch.linspace(min(float(Z.min()) for Z in surfaces), LOSS_CAP, NUM_LEVELS + 1)
+    print(f"contour levels shared by all {len(surfaces)} panels: {len(levels)} levels from "
+          f"{float(levels[0]):.3f} to {float(levels[-1]):.3f}, {float(levels[1] - levels[0]):.3f} apart")
+    return levels
+
+
 with needs("filter_normalize", "loss_surface"):
     labels = ("batch 32", "full batch")
     surfaces = {label: filter_normalized_surface(lab.params_of(nets[(label, 2000)])) for label in labels}
+    levels = shared_levels(surfaces.values())
     fig, axes = plt.subplots(1, 2, figsize=(13, 5))
     for ax, (label, Z) in zip(axes, surfaces.items()):
-        lab.plot_surface(GRID, GRID, Z.clamp(max=LOSS_CAP), ax=ax, levels=20,
+        lab.plot_surface(GRID, GRID, Z.clamp(max=LOSS_CAP), ax=ax, levels=levels,
                          title=f"{label}, 2000 steps: training loss (capped at {LOSS_CAP})")
         inside = float((Z < 0.5).float().mean())
         print(f"{label:>10}: loss at the centre {float(Z[12, 12]):.3f}, "
@@ -201,6 +216,7 @@ with needs("filter_normalize", "loss_surface"):
 # the same function. We draw their landscapes twice with the same random Gaussian vectors: once
 # *raw* (each vector only scaled as a whole, to the length of its filter-normalised version for
 # the original network) and once filter-normalised with respect to each network's own weights.
+# All four panels share their contour levels.
 
 # %% id="demo-surface-rescaled" role="demo"
 with needs("filter_normalize", "loss_surface", "rescale_hidden_units"):
@@ -218,11 +234,12 @@ with needs("filter_normalize", "loss_surface", "rescale_hidden_units"):
         pictures[("raw", name)] = loss_surface(train_loss_fn, theta, *raw_flat, GRID, GRID)
         pictures[("filter-normalised", name)] = filter_normalized_surface(p)
 
+    levels = shared_levels(pictures.values())
     fig, axes = plt.subplots(2, 2, figsize=(13, 10))
     for row, kind in enumerate(("raw", "filter-normalised")):
         for col, name in enumerate(("network", "rescaled copy (c = 4)")):
             lab.plot_surface(GRID, GRID, pictures[(kind, name)].clamp(max=LOSS_CAP), ax=axes[row, col],
-                             levels=20, title=f"{kind} directions: {name}")
+                             levels=levels, title=f"{kind} directions: {name}")
         difference = float((pictures[(kind, "network")] - pictures[(kind, "rescaled copy (c = 4)")]).abs().max())
         print(f"{kind:>17} directions: max |Z(network) - Z(rescaled copy)| = {difference:.2e}")
     plt.show()
