@@ -75,9 +75,16 @@ print("top_eigenvalue: visible tests passed")
 # * softmax does not change if the same number is added to every logit: adding the same vector
 #   $u$ to every row of the output weights, or the same number to every output bias, leaves the
 #   loss unchanged — one flat direction per hidden unit feeding the output layer, plus one;
-# * a dead ReLU unit (never active on the data) has incoming weights and a bias that do not
-#   affect the loss at all;
-# * the rescaling symmetry of section 5 gives one more flat curve per hidden unit.
+# * a dead ReLU unit (never active on the data) outputs 0 for every input, so neither its
+#   incoming weights and bias nor its outgoing weights affect the loss at all. With $n_{\text{in}}$
+#   inputs and $n_{\text{out}}$ outputs that is $n_{\text{in}} + 1 + n_{\text{out}}$ flat
+#   directions, one of which (the same change of all its outgoing weights) is already a softmax
+#   shift of the first kind: $n_{\text{in}} + n_{\text{out}}$ new ones per dead unit, $2 + 4 = 6$
+#   in the tiny network of the demonstration below;
+# * the rescaling symmetry of section 5 gives one more flat *curve* per hidden unit. The first two
+#   symmetries are straight lines along which the loss is constant, so they give eigenvalues that
+#   are exactly zero anywhere; a curve gives an exact zero only at an exact critical point, and
+#   a small, non-zero eigenvalue where the gradient is small but not zero.
 #
 # So the Hessian of a trained network typically has many eigenvalues that are zero up to
 # rounding, and "degenerate" is a common, honest answer.
@@ -132,12 +139,21 @@ with needs("hvp", "top_eigenvalue", "classify_critical_point"):
     with torch.no_grad():
         active = torch.relu(tiny[0](X_train)) > 0
     dead = int((~active.any(dim=0)).sum())
-    hidden_units = tiny[0].out_features
+    hidden_units, n_in, n_out = tiny[0].out_features, tiny[0].in_features, tiny[2].out_features
+    softmax_shift = hidden_units + 1  # one per hidden unit feeding the output layer, plus the bias
+    per_dead_unit = n_in + 1 + n_out - 1  # its weights in, bias and weights out, less 1 softmax shift
+    expected_flat = softmax_shift + per_dead_unit * dead
     print(f"\ndead hidden units: {dead} of {hidden_units}; flat directions expected from symmetries: "
-          f"softmax shift {hidden_units} + 1, dead units 6 x {dead} = {hidden_units + 1 + 6 * dead}")
-    print(f"eigenvalues with |lambda| <= 1e-9: {int((eigenvalues.abs() <= 1e-9).sum())}")
+          f"softmax shift {hidden_units} + 1 = {softmax_shift}, dead units {dead} x "
+          f"({n_in} in + 1 bias + {n_out} out - 1 softmax shift = {per_dead_unit}) = "
+          f"{per_dead_unit * dead}, total {expected_flat}")
+    magnitudes = eigenvalues.abs().sort().values
+    print(f"eigenvalues with |lambda| <= 1e-9: {int((magnitudes <= 1e-9).sum())}; the {expected_flat} "
+          f"smallest |lambda| are at most {float(magnitudes[expected_flat - 1]):.0e}, "
+          f"the next one is {float(magnitudes[expected_flat]):.0e}")
     print(f"negative eigenvalues below -1e-8: {int((eigenvalues < -1e-8).sum())}, "
-          f"the most negative {float(eigenvalues[0]):.1e}")
+          f"the most negative {float(eigenvalues[0]):.1e}, "
+          f"{float(eigenvalues[-1] / eigenvalues[0].abs()):.0e} times smaller than the top eigenvalue")
     print(f"gradient norm at the trained point: {float(grad_tiny.norm()):.1e}")
     relative_tol = 1e-4 * float(eigenvalues[-1])
     print(f"\nclassify_critical_point, default tol 1e-8:      {classify_critical_point(eigenvalues)!r}")
@@ -145,19 +161,22 @@ with needs("hvp", "top_eigenvalue", "classify_critical_point"):
           f"{classify_critical_point(eigenvalues, tol=relative_tol)!r}")
 
 # %% [markdown] id="demo-spectrum-after"
-# **What to look for.** A few large eigenvalues, a long tail of small positive ones, a block of
-# eigenvalues that are zero to rounding ($10^{-15}$) — exactly as many as the symmetries predict
-# — and a handful of small **negative** ones. Power iteration finds the top eigenvalue to many
+# **What to look for.** A few large eigenvalues (the top one about 11.0, well above the next one,
+# about 8.0), a long tail of small positive ones, a block of 29 eigenvalues that are zero to
+# rounding (of the order of $10^{-15}$, against $10^{-7}$ for the next one) — exactly as many as
+# the symmetries of section 4.2 predict: 17 softmax shifts and 6 for each of the 2 dead units —
+# and a handful (6) of small **negative** ones. Power iteration finds the top eigenvalue to many
 # digits with 100 products, because it is well separated from the next one.
 #
 # Is the trained point a minimum? Taken literally, with `tol = 1e-8`, the test says **saddle**:
-# there are directions of negative curvature. But they are at most about $4\times10^{-4}$ — at least $10^{4}$ times smaller than the top
-# eigenvalue — and the trained point is not exactly critical
-# either (the gradient norm is small, not zero; Adam stopped after 1000 steps). With a tolerance
-# relative to the spectrum's scale, the answer is **degenerate**: a valley floor with many flat
-# directions, not a strict minimum. Both answers are honest descriptions at their tolerance; what
-# is *not* honest is reporting "minimum" for a trained network without looking. The
-# classification of a point that is not a critical point at all (a large gradient) means nothing.
+# there are directions of negative curvature. But they are at most about $4\times10^{-4}$ — about
+# $3\times10^{4}$ times smaller than the top eigenvalue — and the trained point is not exactly
+# critical either (the gradient norm is about $7\times10^{-3}$, small but not zero; Adam stopped
+# after 1000 steps). With a tolerance relative to the spectrum's scale, the answer is
+# **degenerate**: a valley floor with many flat directions, not a strict minimum. Both answers are
+# honest descriptions at their tolerance; what is *not* honest is reporting "minimum" for a
+# trained network without looking. The classification of a point that is not a critical point at
+# all (a large gradient) means nothing.
 
 # %% [markdown] id="sharp-flat-intro"
 # ### 4.3 Sharp and flat minima: large- against small-batch training
