@@ -255,8 +255,11 @@ with needs("filter_normalize", "loss_surface", "rescale_hidden_units"):
 # compute the same function: the copy's $32\times32$ weight matrix (layer "2") is four times
 # smaller, so the same step disturbs it four times more (while its four times larger first layer
 # hardly notices), and its basin looks much narrower — the picture shows the parameterisation. With
-# **filter-normalised** directions the two pictures are identical (here to the last bit, since
-# $c$ is a power of two): the normalisation moves every filter in proportion to its own size,
-# which is exactly what the rescaling symmetry requires. This is the property that makes
-# filter-normalised pictures comparable across networks — but note that it protects against the
-# *rescaling* symmetry only; it does not make a 2-D slice a complete description of the landscape.
+# **filter-normalised** directions the two pictures are identical (the largest difference printed
+# is exactly 0, since $c$ is a power of two): the normalisation moves every filter in proportion to
+# its own size, which is exactly what the rescaling symmetry requires when all units share one
+# $c$. (With a different $c$ per unit, the rows of the next layer's weight matrix are rescaled
+# unevenly, column by column, which a per-row normalisation cannot undo: the pictures are then
+# comparable, but no longer identical.) This is the property that makes filter-normalised
+# pictures comparable across networks — but note that it protects against the *rescaling*
+# symmetry only; it does not make a 2-D slice a complete description of the landscape.

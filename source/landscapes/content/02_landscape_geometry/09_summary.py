@@ -19,8 +19,9 @@
 # * **Scale invariance** (Dinh et al., 2017): ReLU rescaling keeps the function and changes the
 #   sharpness arbitrarily (practice problem 4).
 # * **Filter-normalised 2-D plots** (Li et al., 2018): $d_i \leftarrow d_i\,\|\theta_i\|/(\|d_i\| +
-#   10^{-10})$ per filter, biases zeroed; they are invariant to the rescaling and make pictures of
-#   different networks comparable.
+#   10^{-10})$ per filter, biases zeroed; they are invariant to the rescaling with one factor $c$
+#   for a whole layer and make pictures of different networks comparable (with shared contour
+#   levels).
 #
 # ## Pitfalls
 #
