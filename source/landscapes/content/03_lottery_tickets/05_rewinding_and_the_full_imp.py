@@ -233,6 +233,7 @@ def late_tickets():
 
 
 print(DATA, "| prunable weights:", sum(m.numel() for m in dense_masks(theta0).values()),
+      "(" + ", ".join(f"{name} {m.numel()}" for name, m in dense_masks(theta0).items()) + ")",
       "| biases:", sum(v.numel() for v in theta0.values() if v.dim() < 2))
 
 # %% id="demo-imp" role="demo"
