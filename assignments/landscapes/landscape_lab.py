@@ -778,13 +778,29 @@ def plot_path(
     return ax
 
 
+def _contour_levels(levels: int | ArrayLike) -> int | np.ndarray:
+    """`levels` of `plot_surface` checked: an int >= 1, or increasing finite values."""
+    if isinstance(levels, bool):
+        raise ValueError(f"levels must be an int >= 1 or a sequence of values, got {levels!r}")
+    if isinstance(levels, int):
+        if levels < 1:
+            raise ValueError(f"levels must be an int >= 1, got {levels!r}")
+        return levels
+    values = _to_numpy(levels, "levels", 1)
+    if values.size < 2 or not np.all(np.isfinite(values)) or not np.all(np.diff(values) > 0):
+        raise ValueError(
+            f"levels must be an increasing sequence of at least 2 finite values, got {values}"
+        )
+    return values
+
+
 def plot_surface(
     alphas: ArrayLike,
     betas: ArrayLike,
     Z: ArrayLike,
     *,
     ax: Axes | None = None,
-    levels: int = 30,
+    levels: int | ArrayLike = 30,
     log: bool = False,
     title: str | None = "Filter-normalised loss surface",
 ) -> Axes:
@@ -796,7 +812,10 @@ def plot_surface(
         Z: 2-D, shape (A, B): Z[i, j] = L(theta + alphas[i] d1 + betas[j] d2), as returned
             by `loss_surface`.
         ax: matplotlib Axes to draw on; a new figure is made when None.
-        levels: int >= 1, number of contour levels.
+        levels: int >= 1, the number of contour levels (placed by matplotlib for this Z
+            alone), or a 1-D increasing sequence of at least 2 level values (log10 of the loss
+            when `log`). To compare several plots, pass them all the same sequence: with a
+            number, each plot gets levels of its own and equal colours mean different losses.
         log: contour log10 of the loss (useful when the loss spans orders of magnitude);
             needs Z > 0.
         title: Axes title (None leaves the title alone).
@@ -811,8 +830,7 @@ def plot_surface(
         raise ValueError(
             f"Z must have shape (len(alphas), len(betas)) = {(a.size, b.size)}, got {z.shape}"
         )
-    if isinstance(levels, bool) or not isinstance(levels, int) or levels < 1:
-        raise ValueError(f"levels must be an int >= 1, got {levels!r}")
+    levels = _contour_levels(levels)
     if log:
         if not np.all(z > 0):
             raise ValueError("Z must be positive when log=True")

@@ -660,6 +660,24 @@ def test_plot_surface(log: bool) -> None:
         ll.plot_surface(alphas, betas, Z.T)
 
 
+def test_plot_surface_takes_shared_levels() -> None:
+    """Given level values, every plot contours exactly at them, so plots can share a scale."""
+    from matplotlib.contour import ContourSet
+
+    alphas = torch.linspace(-1, 1, 7)
+    betas = torch.linspace(-1, 1, 5)
+    flat = 0.1 + 0.5 * alphas[:, None] ** 2 + 0.5 * betas[None, :] ** 2
+    levels = torch.linspace(0.0, 4.0, 9)
+    for Z in (flat, 4 * flat):  # different ranges, the same levels
+        _, ax = plt.subplots()
+        ll.plot_surface(alphas, betas, Z, ax=ax, levels=levels)
+        drawn = [c.levels.tolist() for c in ax.collections if isinstance(c, ContourSet)]
+        assert drawn == [levels.tolist()] * 2  # the filled contours and the lines
+    for bad in (0, True, [1.0], [1.0, 1.0], [2.0, 1.0], [0.0, float("nan")], [[0.0, 1.0]]):
+        with pytest.raises(ValueError, match="levels"):
+            ll.plot_surface(alphas, betas, flat, levels=bad)
+
+
 def test_plot_sparsity_curve_and_spectrum() -> None:
     """Sparsity curves and the spectrum plot return labelled Axes."""
     sparsities = [0.0, 0.2, 0.36, 0.488, 0.59]

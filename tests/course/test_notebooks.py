@@ -15,7 +15,10 @@ over whatever notebooks exist in `source/landscapes/`, plus a tiny fixture noteb
 4. a student who has implemented one function sees its visible test pass under
    `nbgrader validate`, and the other functions' tests reported as stubs;
 5. one wrong function (fixture; a real notebook's function) or quiz answer loses only its
-   own points, and a correct one written differently keeps full marks.
+   own points, and a correct one written differently keeps full marks;
+6. every number that a notebook's text quotes about a demonstration is printed by that
+   demonstration in the reference run, within what the text's wording allows, and every
+   comparison the text states holds there (`tests/course/demo_quotes.py`).
 
 The notebooks execute once per test run (module fixtures, shared between pytest-xdist
 workers through a file lock). `--dist loadfile` keeps the whole file on one worker, which is
@@ -33,6 +36,7 @@ from pathlib import Path
 import pytest
 from nbformat import NotebookNode
 
+from tests.course import demo_quotes as dq
 from tests.course import nbgrader_support as nbs
 
 pytestmark = pytest.mark.slow
@@ -611,3 +615,56 @@ def test_reference_runs_within_time_budget(reference: GradedRun, name, record_pr
     assert seconds <= RUNTIME_LIMIT, (
         f"{name} took {seconds:.1f} s, more than twice its {RUNTIME_BUDGET:.0f} s budget"
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. What the texts say about the demonstrations, against the reference run
+
+
+def printed_and_texts(run: GradedRun, name: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(cell id -> printed output, cell id -> markdown with whitespace collapsed) of a notebook."""
+    if name not in run.notebooks:
+        pytest.skip(f"{name} is not one of the notebooks")
+    cells = nbs.cells_by_id(run.notebooks[name])
+    printed = {gid: nbs.stdout_text(c) for gid, c in cells.items() if c.cell_type == "code"}
+    texts = {
+        gid: " ".join(c.source.split()) for gid, c in cells.items() if c.cell_type == "markdown"
+    }
+    return printed, texts
+
+
+def assert_text_says(texts: dict[str, str], item: dq.Quote | dq.Claim) -> None:
+    words = " ".join(item.quoted.split())
+    assert words in texts.get(item.text, ""), (
+        f"{item.notebook}: the cell {item.text!r} no longer says {words!r}; "
+        "update tests/course/demo_quotes.py with the text"
+    )
+
+
+def _quote_ids(items: list) -> list[str]:
+    return [f"{Path(q.notebook).stem[:2]}-{q.text}-{i}" for i, q in enumerate(items)]
+
+
+@pytest.mark.parametrize("quote", dq.QUOTES, ids=_quote_ids(dq.QUOTES))
+def test_reference_prints_every_quoted_number(reference: GradedRun, quote: dq.Quote):
+    """A number a text quotes is printed by its demonstration, within the text's wording."""
+    printed, texts = printed_and_texts(reference, quote.notebook)
+    assert_text_says(texts, quote)
+    value = quote.printed_value(printed)
+    where = f"{quote.notebook}: {quote.text!r} says {quote.quoted!r}, {quote.cell!r} printed"
+    if quote.word is not None:
+        assert value == quote.word, f"{where} {value!r}, not {quote.word!r}"
+    else:
+        low, high = quote.bounds
+        assert low <= float(value) <= high, (
+            f"{where} {value} (the text allows {low:g} to {high:g}): fix the text to what the "
+            "demonstration prints"
+        )
+
+
+@pytest.mark.parametrize("claim", dq.CLAIMS, ids=_quote_ids(dq.CLAIMS))
+def test_reference_backs_every_claim(reference: GradedRun, claim: dq.Claim):
+    """A comparison a text states about a demonstration holds in the reference run."""
+    printed, texts = printed_and_texts(reference, claim.notebook)
+    assert_text_says(texts, claim)
+    claim.check(printed)

@@ -193,19 +193,22 @@ with needs("interpolate", "loss_along_path", "barrier_height", "interpolated_bar
     print("alpha :", " ".join(f"{float(a):5.2f}" for a in ALPHAS[::4]))
     print("loss  :", " ".join(f"{float(v):5.2f}" for v in losses_linear[::4]))
     print("acc   :", " ".join(f"{v:5.2f}" for v in accuracy_linear[::4]))
+    print(f"on the whole line: highest loss {float(losses_linear.max()):.2f}, "
+          f"lowest accuracy {min(accuracy_linear):.2f}")
     print(f"barrier above the endpoints' mean (Frankle et al. 2020): {barrier_height(losses_linear):.3f}")
     print(f"barrier above the chord (Entezari et al. 2022):          "
           f"{interpolated_barrier(losses_linear, ALPHAS):.3f}")
     print(f"linearly connected with delta = {DELTA}: {is_linearly_connected(losses_linear, DELTA)}")
 
 # %% [markdown] id="demo-linear-after"
-# **What to look for.** Both endpoints have low loss and high accuracy, but the loss (solid line)
-# rises to a high ridge in the middle of the straight line while the accuracy (dashed) falls towards
-# the chance level of 0.25; the dotted grey line marks the chance-level loss $\ln 4$. The decision
-# regions of the averaged network $\theta(0.5)$ no longer follow the spiral. The two definitions of
-# the barrier print (almost) the same number here because the endpoint losses are almost equal.
-# So these two solutions are not linearly mode-connected — the straight line between them leaves
-# the low-loss region. Whether they sit in *different basins* is a different question (section 4).
+# **What to look for.** Both endpoints have low loss (about 0.2) and high accuracy (above 0.9),
+# but the loss (solid line) rises to a ridge of about 1.8 in the middle of the straight line — above
+# even the chance-level loss $\ln 4 \approx 1.39$ (the dotted grey line) — while the accuracy
+# (dashed) falls to about the chance level of 0.25. The decision regions of the averaged network
+# $\theta(0.5)$ no longer follow the spiral. The two definitions of the barrier print the same
+# number here, about 1.6, because the endpoint losses are almost equal. So these two solutions are
+# not linearly mode-connected — the straight line between them leaves the low-loss region. Whether
+# they sit in *different basins* is a different question (section 4).
 
 # %% [markdown] id="pitfall-grid-intro"
 # ### Pitfall: a coarse grid of $\alpha$ can step over a narrow barrier

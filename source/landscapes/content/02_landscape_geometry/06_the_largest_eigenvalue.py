@@ -75,9 +75,16 @@ print("top_eigenvalue: visible tests passed")
 # * softmax does not change if the same number is added to every logit: adding the same vector
 #   $u$ to every row of the output weights, or the same number to every output bias, leaves the
 #   loss unchanged — one flat direction per hidden unit feeding the output layer, plus one;
-# * a dead ReLU unit (never active on the data) has incoming weights and a bias that do not
-#   affect the loss at all;
-# * the rescaling symmetry of section 5 gives one more flat curve per hidden unit.
+# * a dead ReLU unit (never active on the data) outputs 0 for every input, so neither its
+#   incoming weights and bias nor its outgoing weights affect the loss at all. With $n_{\text{in}}$
+#   inputs and $n_{\text{out}}$ outputs that is $n_{\text{in}} + 1 + n_{\text{out}}$ flat
+#   directions, one of which (the same change of all its outgoing weights) is already a softmax
+#   shift of the first kind: $n_{\text{in}} + n_{\text{out}}$ new ones per dead unit, $2 + 4 = 6$
+#   in the tiny network of the demonstration below;
+# * the rescaling symmetry of section 5 gives one more flat *curve* per hidden unit. The first two
+#   symmetries are straight lines along which the loss is constant, so they give eigenvalues that
+#   are exactly zero anywhere; a curve gives an exact zero only at an exact critical point, and
+#   a small, non-zero eigenvalue where the gradient is small but not zero.
 #
 # So the Hessian of a trained network typically has many eigenvalues that are zero up to
 # rounding, and "degenerate" is a common, honest answer.
@@ -132,12 +139,21 @@ with needs("hvp", "top_eigenvalue", "classify_critical_point"):
     with torch.no_grad():
         active = torch.relu(tiny[0](X_train)) > 0
     dead = int((~active.any(dim=0)).sum())
-    hidden_units = tiny[0].out_features
+    hidden_units, n_in, n_out = tiny[0].out_features, tiny[0].in_features, tiny[2].out_features
+    softmax_shift = hidden_units + 1  # one per hidden unit feeding the output layer, plus the bias
+    per_dead_unit = n_in + 1 + n_out - 1  # its weights in, bias and weights out, less 1 softmax shift
+    expected_flat = softmax_shift + per_dead_unit * dead
     print(f"\ndead hidden units: {dead} of {hidden_units}; flat directions expected from symmetries: "
-          f"softmax shift {hidden_units} + 1, dead units 6 x {dead} = {hidden_units + 1 + 6 * dead}")
-    print(f"eigenvalues with |lambda| <= 1e-9: {int((eigenvalues.abs() <= 1e-9).sum())}")
+          f"softmax shift {hidden_units} + 1 = {softmax_shift}, dead units {dead} x "
+          f"({n_in} in + 1 bias + {n_out} out - 1 softmax shift = {per_dead_unit}) = "
+          f"{per_dead_unit * dead}, total {expected_flat}")
+    magnitudes = eigenvalues.abs().sort().values
+    print(f"eigenvalues with |lambda| <= 1e-9: {int((magnitudes <= 1e-9).sum())}; the {expected_flat} "
+          f"smallest |lambda| are at most {float(magnitudes[expected_flat - 1]):.0e}, "
+          f"the next one is {float(magnitudes[expected_flat]):.0e}")
     print(f"negative eigenvalues below -1e-8: {int((eigenvalues < -1e-8).sum())}, "
-          f"the most negative {float(eigenvalues[0]):.1e}")
+          f"the most negative {float(eigenvalues[0]):.1e}, "
+          f"{float(eigenvalues[-1] / eigenvalues[0].abs()):.0e} times smaller than the top eigenvalue")
     print(f"gradient norm at the trained point: {float(grad_tiny.norm()):.1e}")
     relative_tol = 1e-4 * float(eigenvalues[-1])
     print(f"\nclassify_critical_point, default tol 1e-8:      {classify_critical_point(eigenvalues)!r}")
@@ -145,19 +161,22 @@ with needs("hvp", "top_eigenvalue", "classify_critical_point"):
           f"{classify_critical_point(eigenvalues, tol=relative_tol)!r}")
 
 # %% [markdown] id="demo-spectrum-after"
-# **What to look for.** A few large eigenvalues, a long tail of small positive ones, a block of
-# eigenvalues that are zero to rounding ($10^{-15}$) — exactly as many as the symmetries predict
-# — and a handful of small **negative** ones. Power iteration finds the top eigenvalue to many
+# **What to look for.** A few large eigenvalues (the top one about 11.0, well above the next one,
+# about 8.0), a long tail of small positive ones, a block of 29 eigenvalues that are zero to
+# rounding (of the order of $10^{-15}$, against $10^{-7}$ for the next one) — exactly as many as
+# the symmetries of section 4.2 predict: 17 softmax shifts and 6 for each of the 2 dead units —
+# and a handful (6) of small **negative** ones. Power iteration finds the top eigenvalue to many
 # digits with 100 products, because it is well separated from the next one.
 #
 # Is the trained point a minimum? Taken literally, with `tol = 1e-8`, the test says **saddle**:
-# there are directions of negative curvature. But they are at most about $4\times10^{-4}$ — at least $10^{4}$ times smaller than the top
-# eigenvalue — and the trained point is not exactly critical
-# either (the gradient norm is small, not zero; Adam stopped after 1000 steps). With a tolerance
-# relative to the spectrum's scale, the answer is **degenerate**: a valley floor with many flat
-# directions, not a strict minimum. Both answers are honest descriptions at their tolerance; what
-# is *not* honest is reporting "minimum" for a trained network without looking. The
-# classification of a point that is not a critical point at all (a large gradient) means nothing.
+# there are directions of negative curvature. But they are at most about $4\times10^{-4}$ — about
+# $3\times10^{4}$ times smaller than the top eigenvalue — and the trained point is not exactly
+# critical either (the gradient norm is about $7\times10^{-3}$, small but not zero; Adam stopped
+# after 1000 steps). With a tolerance relative to the spectrum's scale, the answer is
+# **degenerate**: a valley floor with many flat directions, not a strict minimum. Both answers are
+# honest descriptions at their tolerance; what is *not* honest is reporting "minimum" for a
+# trained network without looking. The classification of a point that is not a critical point at
+# all (a large gradient) means nothing.
 
 # %% [markdown] id="sharp-flat-intro"
 # ### 4.3 Sharp and flat minima: large- against small-batch training
@@ -170,64 +189,75 @@ with needs("hvp", "top_eigenvalue", "classify_critical_point"):
 #
 # We repeat a small version of the experiment: the same MLP (2 → 32 → 32 → 4, $d = 1284$), the
 # same initialisation and learning rate (Adam, 0.01), trained either **full-batch** (all 1024
-# points every step) or with **batch size 32**, for 500 and for 2000 steps. For each solution:
-# the training loss, the test loss and accuracy, Hutchinson's trace (100 probes), the top
-# eigenvalue (100 power-iteration steps), and the measured loss increase under noise
-# $\sigma = 0.01$ (32 antithetic pairs) against $\frac{\sigma^2}{2}\operatorname{tr}H$.
+# points every step) or with **batch size 32**, both for the **same number of epochs** (passes
+# over the training set): 125 epochs, which is 125 steps for the full-batch network and 4000 steps
+# for the batch-32 one. A change of batch size cannot keep everything else equal: at the same
+# number of *steps* the full-batch network would see the data 32 times as often, and the
+# comparison would mix the batch size with the length of training. Here both networks see every
+# training point equally often. For each solution: the training loss, the test loss and
+# accuracy, Hutchinson's trace (100 probes), the top eigenvalue (100 power-iteration steps), and
+# the measured loss increase under noise $\sigma = 0.01$ (32 antithetic pairs) against
+# $\frac{\sigma^2}{2}\operatorname{tr}H$.
 
 # %% id="demo-train-batch" role="demo"
-# Train the four networks of the comparison (read-only; about two seconds).
+# Train the two networks of the comparison (read-only; a few seconds).
+EPOCHS = 125  # passes over the training set, the same for both networks
 BATCHES = {"full batch": N_TRAIN, "batch 32": 32}
-STEPS = (500, 2000)
 nets = {}
-for steps in STEPS:
-    for label, batch_size in BATCHES.items():
-        net = lab.make_mlp(seed=0)  # 2 -> 32 -> 32 -> 4, the same initialisation for all four
-        lab.train(net, X_train, y_train, steps=steps, lr=0.01, batch_size=batch_size, seed=0)
-        nets[(label, steps)] = net
+for label, batch_size in BATCHES.items():
+    steps = EPOCHS * N_TRAIN // batch_size  # an epoch is N_TRAIN / batch_size steps
+    net = lab.make_mlp(seed=0)  # 2 -> 32 -> 32 -> 4, the same initialisation for both
+    lab.train(net, X_train, y_train, steps=steps, lr=0.01, batch_size=batch_size, seed=0)
+    nets[label] = net
+    print(f"{label:>10}: {EPOCHS} epochs = {steps:>4} Adam steps of {batch_size:>4} points")
 model = lab.make_mlp(seed=0)                            # the architecture, for flat_loss_fn
 train_loss_fn = lab.flat_loss_fn(model, X_train, y_train)  # theta -> training loss
-theta_of = {key: lab.flatten_params(lab.params_of(net)) for key, net in nets.items()}
-print(f"d = {theta_of[('batch 32', 2000)].numel()} parameters; trained {len(nets)} networks")
+theta_of = {label: lab.flatten_params(lab.params_of(net)) for label, net in nets.items()}
+print(f"d = {theta_of['batch 32'].numel()} parameters")
 
 # %% id="demo-sharpness" role="demo"
 NOISE_SIGMA = 0.01
 
 with needs("hvp", "rademacher_probes", "hutchinson_trace", "top_eigenvalue",
            "expected_loss_increase", "perturbed_loss_increase"):
-    d = theta_of[("batch 32", 2000)].numel()
+    d = theta_of["batch 32"].numel()
     probes = rademacher_probes(100, d, torch.Generator().manual_seed(0))
     g = torch.Generator().manual_seed(1)
     e = NOISE_SIGMA * torch.randn(32, d, generator=g)
     noise = torch.cat([e, -e])  # antithetic pairs
 
     sharpness = {}
-    print(f"{'network':<18} {'train loss':>10} {'test loss':>9} {'test acc':>8} {'trace':>7} "
-          f"{'top eig':>7} {'increase at sigma=0.01':>23}")
-    for (label, steps), theta in theta_of.items():
+    print(f"{'network':<11} {'train loss':>10} {'test loss':>9} {'test acc':>8} {'trace':>7} "
+          f"{'top eig':>7}   increase at sigma=0.01: measured (predicted, ratio)")
+    for label, theta in theta_of.items():
         train_loss = float(train_loss_fn(theta))
         test_loss, test_acc = lab.evaluate(model, X_test, y_test, lab.unflatten_params(theta, lab.params_of(model)))
         trace = hutchinson_trace(train_loss_fn, theta, probes)
         top = top_eigenvalue(train_loss_fn, theta, num_iters=100, generator=torch.Generator().manual_seed(0))
         measured = perturbed_loss_increase(train_loss_fn, theta, noise)
         predicted = expected_loss_increase(trace, NOISE_SIGMA)
-        sharpness[(label, steps)] = trace
-        print(f"{label + ', ' + str(steps):<18} {train_loss:>10.3f} {test_loss:>9.3f} {test_acc:>8.3f} "
-              f"{trace:>7.1f} {top:>7.2f}   {measured:.2e} (pred. {predicted:.2e})")
+        sharpness[label] = (trace, top)
+        print(f"{label:<11} {train_loss:>10.3f} {test_loss:>9.3f} {test_acc:>8.3f} "
+              f"{trace:>7.1f} {top:>7.2f}   {measured:.2e} ({predicted:.2e}, {measured / predicted:.2f})")
+    (trace_full, top_full), (trace_small, top_small) = sharpness["full batch"], sharpness["batch 32"]
+    print(f"\nfull batch against batch 32: {trace_full / trace_small:.1f} times the trace, "
+          f"{top_full / top_small:.1f} times the top eigenvalue")
 
 # %% [markdown] id="demo-sharpness-after"
 # **What to look for.**
 #
-# * After 2000 steps the full-batch solution is clearly **sharper** than the batch-32 one: about
-#   three times the trace and several times the top eigenvalue — and it has the **lower training
-#   loss but the higher test loss and lower test accuracy**: the pattern Keskar et al. describe.
-#   The measured loss increase under weight noise follows the trace, as section 3.1 predicts.
-# * After 500 steps the full-batch solution is already sharper (trace about 69 against 42), but
-#   it is the slightly *more* accurate one on the test set. Sharpness and generalisation are
-#   correlated in many experiments, not tied by a law; one pair of runs proves nothing either way.
-# * The full-batch trace *grows* with training (69 → 88) while the small-batch one shrinks: with
-#   full batches the optimiser keeps moving into narrower parts of the valley, which minibatch
-#   noise does not allow.
+# * At the same number of epochs, and at about the same training loss (0.13 and 0.12), the
+#   full-batch solution is clearly **sharper**: about 2 times the trace (67 against 32) and about
+#   2.6 times the top eigenvalue (12.5 against 4.8). The measured loss increase under weight
+#   noise is larger for the sharper solution too (about $2.8\times10^{-3}$ against
+#   $2.0\times10^{-3}$), as section 3.1 predicts, and within about 25% of
+#   $\frac{\sigma^2}{2}\operatorname{tr}H$ (a Monte-Carlo estimate from 64 noise vectors, against
+#   a trace estimated from 100 probes).
+# * But the sharper solution is not the one that generalises worse: its test accuracy is about
+#   the same (about 0.94 for both) and its test loss is even a little lower (about 0.18 against
+#   0.2). Keskar et al. found sharp large-batch minima that generalise worse; sharpness and
+#   generalisation are correlated in many experiments, not tied by a law, and one pair of runs
+#   proves nothing either way.
 #
 # Keep the caveat of the next section in mind before reading too much into these numbers: the
 # trace and the top eigenvalue depend on how the network is *parameterised*, not only on the

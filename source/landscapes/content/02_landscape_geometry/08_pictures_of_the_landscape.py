@@ -142,16 +142,20 @@ print("loss_surface: visible tests passed")
 # %% [markdown] id="demo-surface-intro"
 # ### Demonstration: the landscape around a small-batch and a full-batch minimum
 #
-# The two networks of section 4.3 after 2000 steps. For each: two random Gaussian directions
+# The two networks of section 4.3 (125 epochs each). For each: two random Gaussian directions
 # (drawn from the same seed, so both networks get the same raw directions), filter-normalised
 # with respect to that network's own weights, and the **training** loss on a $25\times25$ grid
 # with $\alpha, \beta \in [-0.4, 0.4]$. The colour scale is capped at 1.5, just above the
-# chance-level loss $\ln 4 \approx 1.39$: everything yellow is no better than guessing. This is
-# the figure that question "reading the landscape plot" of notebook 04 refers to.
+# chance-level loss $\ln 4 \approx 1.39$: everything yellow is no better than guessing. The two
+# panels share their contour levels (computed once from both surfaces and printed above the
+# figure), so one colour is one loss in both pictures and the spacing of the contour lines can be
+# compared — with levels chosen for each panel on its own, it could not. This is the figure that
+# question "reading the landscape plot" of notebook 04 refers to.
 
 # %% id="demo-surface" role="demo"
 GRID = torch.linspace(-0.4, 0.4, 25)
 LOSS_CAP = 1.5  # just above the chance-level loss ln 4 = 1.39
+NUM_LEVELS = 20
 
 
 def random_directions(params, seed):
@@ -166,27 +170,44 @@ def filter_normalized_surface(params, seed=0):
     return loss_surface(train_loss_fn, lab.flatten_params(params), d1, d2, GRID, GRID)
 
 
+def shared_levels(surfaces):
+    # One set of contour levels for pictures that are compared: evenly spaced from the lowest
+    # loss of all of them up to the cap, so that one colour means one loss in every panel.
+    surfaces = list(surfaces)
+    levels = torch.linspace(min(float(Z.min()) for Z in surfaces), LOSS_CAP, NUM_LEVELS + 1)
+    print(f"contour levels shared by all {len(surfaces)} panels: {len(levels)} levels from "
+          f"{float(levels[0]):.3f} to {float(levels[-1]):.3f}, {float(levels[1] - levels[0]):.3f} apart")
+    return levels
+
+
 with needs("filter_normalize", "loss_surface"):
     labels = ("batch 32", "full batch")
-    surfaces = {label: filter_normalized_surface(lab.params_of(nets[(label, 2000)])) for label in labels}
+    surfaces = {label: filter_normalized_surface(lab.params_of(nets[label])) for label in labels}
+    levels = shared_levels(surfaces.values())
     fig, axes = plt.subplots(1, 2, figsize=(13, 5))
     for ax, (label, Z) in zip(axes, surfaces.items()):
-        lab.plot_surface(GRID, GRID, Z.clamp(max=LOSS_CAP), ax=ax, levels=20,
-                         title=f"{label}, 2000 steps: training loss (capped at {LOSS_CAP})")
+        lab.plot_surface(GRID, GRID, Z.clamp(max=LOSS_CAP), ax=ax, levels=levels,
+                         title=f"{label}, {EPOCHS} epochs: training loss (capped at {LOSS_CAP})")
         inside = float((Z < 0.5).float().mean())
         print(f"{label:>10}: loss at the centre {float(Z[12, 12]):.3f}, "
-              f"fraction of the grid with loss < 0.5: {inside:.2f}")
+              f"fraction of the grid with loss < 0.5: {inside:.2f}, "
+              f"weight norm |theta| {float(theta_of[label].norm()):.1f}")
     fig.suptitle("Filter-normalised loss landscapes (Li et al. 2018)")
     plt.show()
 
 # %% [markdown] id="demo-surface-after"
 # **What to look for.** Both pictures show a single basin around the trained point (the red star):
 # closed, roughly elliptical contour lines near the centre, rising to the chance-level plateau
-# (yellow) further out. The basin of the small-batch solution is **wider**: the loss stays low over
-# a larger region of the plane, and the contour lines near the centre are further apart. The
-# full-batch basin is narrow, with tightly packed contour lines — the sharpness measured in
-# section 4.3, now visible. Because both pictures use filter-normalised directions, the comparison
-# is not an artefact of the scale of the weights (next demonstration).
+# (yellow) further out. With the same contour levels in both panels, the two basins are about
+# **equally wide**: the loss stays below 0.5 on about 7% of the grid for batch 32 and about 10%
+# for full batch — although section 4.3 measured twice the trace for the full-batch minimum.
+# The two measurements use different rulers. The trace is curvature per unit of *raw* parameter
+# change; a filter-normalised step $\alpha$ moves every filter by $\alpha$ times its own norm, and
+# the full-batch network has smaller weights (norm about 20 against 30), so the same $\alpha$ is a
+# smaller raw step for it. Measured relative to the size of the weights, the two minima are about
+# equally flat — and their test accuracies were about equal too. Li et al. (2018) argue that
+# sharpness seen through filter-normalised directions goes together with generalisation, where raw
+# directions can mislead; the next demonstration shows how.
 #
 # What the pictures cannot show: they are 2-D slices of a 1284-dimensional function along two
 # *random* directions. Random directions are nearly orthogonal to the few sharpest eigen-directions,
@@ -201,10 +222,11 @@ with needs("filter_normalize", "loss_surface"):
 # the same function. We draw their landscapes twice with the same random Gaussian vectors: once
 # *raw* (each vector only scaled as a whole, to the length of its filter-normalised version for
 # the original network) and once filter-normalised with respect to each network's own weights.
+# All four panels share their contour levels.
 
 # %% id="demo-surface-rescaled" role="demo"
 with needs("filter_normalize", "loss_surface", "rescale_hidden_units"):
-    params = lab.params_of(nets[("batch 32", 2000)])
+    params = lab.params_of(nets["batch 32"])
     rescaled = rescale_hidden_units(params, "0", "2", 4.0)
     raw1, raw2 = random_directions(params, seed=0)
     fn1, fn2 = (lab.flatten_params(filter_normalize(d, params)) for d in (raw1, raw2))
@@ -218,11 +240,12 @@ with needs("filter_normalize", "loss_surface", "rescale_hidden_units"):
         pictures[("raw", name)] = loss_surface(train_loss_fn, theta, *raw_flat, GRID, GRID)
         pictures[("filter-normalised", name)] = filter_normalized_surface(p)
 
+    levels = shared_levels(pictures.values())
     fig, axes = plt.subplots(2, 2, figsize=(13, 10))
     for row, kind in enumerate(("raw", "filter-normalised")):
         for col, name in enumerate(("network", "rescaled copy (c = 4)")):
             lab.plot_surface(GRID, GRID, pictures[(kind, name)].clamp(max=LOSS_CAP), ax=axes[row, col],
-                             levels=20, title=f"{kind} directions: {name}")
+                             levels=levels, title=f"{kind} directions: {name}")
         difference = float((pictures[(kind, "network")] - pictures[(kind, "rescaled copy (c = 4)")]).abs().max())
         print(f"{kind:>17} directions: max |Z(network) - Z(rescaled copy)| = {difference:.2e}")
     plt.show()
@@ -232,8 +255,11 @@ with needs("filter_normalize", "loss_surface", "rescale_hidden_units"):
 # compute the same function: the copy's $32\times32$ weight matrix (layer "2") is four times
 # smaller, so the same step disturbs it four times more (while its four times larger first layer
 # hardly notices), and its basin looks much narrower — the picture shows the parameterisation. With
-# **filter-normalised** directions the two pictures are identical (here to the last bit, since
-# $c$ is a power of two): the normalisation moves every filter in proportion to its own size,
-# which is exactly what the rescaling symmetry requires. This is the property that makes
-# filter-normalised pictures comparable across networks — but note that it protects against the
-# *rescaling* symmetry only; it does not make a 2-D slice a complete description of the landscape.
+# **filter-normalised** directions the two pictures are identical (the largest difference printed
+# is exactly 0, since $c$ is a power of two): the normalisation moves every filter in proportion to
+# its own size, which is exactly what the rescaling symmetry requires when all units share one
+# $c$. (With a different $c$ per unit, the rows of the next layer's weight matrix are rescaled
+# unevenly, column by column, which a per-row normalisation cannot undo: the pictures are then
+# comparable, but no longer identical.) This is the property that makes filter-normalised
+# pictures comparable across networks — but note that it protects against the *rescaling*
+# symmetry only; it does not make a 2-D slice a complete description of the landscape.

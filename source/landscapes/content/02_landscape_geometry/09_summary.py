@@ -13,13 +13,15 @@
 # * **Power iteration** finds the eigenvalue of largest magnitude from `hvp`s; the **spectrum** of a
 #   trained network has a few large eigenvalues, a bulk near zero, exact zeros from symmetries, and
 #   often small negative ones: trained points are rarely strict minima.
-# * **Large-batch training** found a sharper minimum (trace and top eigenvalue) with worse test
-#   loss after 2000 steps (Keskar et al., 2017) — a correlation, not a law.
+# * **Large-batch training** ended in a sharper minimum (trace and top eigenvalue) than
+#   small-batch training for the same number of epochs. Keskar et al. (2017) found such minima to
+#   generalise worse; here the test accuracy was about the same — a correlation, not a law.
 # * **Scale invariance** (Dinh et al., 2017): ReLU rescaling keeps the function and changes the
 #   sharpness arbitrarily (practice problem 4).
 # * **Filter-normalised 2-D plots** (Li et al., 2018): $d_i \leftarrow d_i\,\|\theta_i\|/(\|d_i\| +
-#   10^{-10})$ per filter, biases zeroed; they are invariant to the rescaling and make pictures of
-#   different networks comparable.
+#   10^{-10})$ per filter, biases zeroed; they are invariant to the rescaling with one factor $c$
+#   for a whole layer and make pictures of different networks comparable (with shared contour
+#   levels).
 #
 # ## Pitfalls
 #

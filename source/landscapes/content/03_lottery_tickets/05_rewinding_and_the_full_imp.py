@@ -61,9 +61,12 @@ print("rewind: visible tests passed")
 # IMP does not care *how* the network is trained: that is the job of `train_fn(params, masks)`,
 # which you pass in. The demonstrations below use a `train_fn` that loads the rewound parameters
 # into a model, calls `lab.train(model, X, y, mask=masks, ...)` and returns `lab.params_of(model)`.
-# Training with a mask is more than zeroing the pruned weights once — Adam's running averages
-# would move them away from zero again — so `lab.train` zeroes their gradients before and the
-# weights themselves after every optimiser step.
+# Training with a mask is more than zeroing the pruned weights once. A pruned weight is 0, but its
+# loss gradient is not (the loss would change if the weight moved), so the very next optimiser
+# step moves it away from zero again, and momentum or Adam's running averages keep carrying that
+# gradient on. So `lab.train` zeroes their gradients before every optimiser step, and the weights
+# themselves after it. (Weight decay is not what revives them: the decay of a weight that is
+# exactly 0 is 0.)
 #
 # Two things to get right: `train_fn` is called **exactly once per round**, and every round
 # starts again from `init_params` — not from the previous round's trained weights (that would be
@@ -230,6 +233,7 @@ def late_tickets():
 
 
 print(DATA, "| prunable weights:", sum(m.numel() for m in dense_masks(theta0).values()),
+      "(" + ", ".join(f"{name} {m.numel()}" for name, m in dense_masks(theta0).items()) + ")",
       "| biases:", sum(v.numel() for v in theta0.values() if v.dim() < 2))
 
 # %% id="demo-imp" role="demo"

@@ -18,8 +18,9 @@
 # **stable** at $k$ (this is linear mode connectivity from notebook 01, used as a test). Their
 # findings:
 #
-# * the dense networks they study are not stable at initialisation, but become stable early in
-#   training (small networks such as LeNet on MNIST are stable from the start);
+# * the smallest network they study, LeNet on MNIST, is stable already at initialisation; the
+#   larger ones (ResNet-20 and VGG-16 on CIFAR-10, ResNet-50 and Inception-v3 on ImageNet) are
+#   not, but become stable early in training;
 # * **IMP subnetworks reach full accuracy ("matching") only when they are stable.** Rewound to
 #   $\theta_0$, the sparse subnetworks of the larger networks are unstable and not matching;
 #   rewound to an early $\theta_k$, they are stable and matching.

@@ -175,8 +175,9 @@ with needs("prune_count", "topk_score_mask", "straight_through_mask"):
 # %% [markdown] id="demo-supermask-after"
 # **What to look for.** The weights are exactly the random ones they started as (`unchanged:
 # True`); only *which* half of them is used changed. The random mask, like the unmasked random
-# network, is near chance; the learned supermask is far above it — choosing a subnetwork is a form
-# of training. It does not reach the accuracy of the trained networks of section 3: on this task,
+# network, is near chance (about 0.22 and 0.26 against 0.25); the learned supermask is far above
+# it, at about 0.75 — choosing a subnetwork is a form of training. It does not reach the accuracy
+# of the trained networks of section 3 (about 0.94 for the dense one): on this task,
 # with this width, a mask alone is a weaker way to learn than moving the weights (Ramanujan et al.
 # close the gap with much wider networks). Look at the decision regions: the supermask has carved
 # spiral-shaped regions out of random features.

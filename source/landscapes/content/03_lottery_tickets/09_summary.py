@@ -29,9 +29,11 @@
 #    strong: Zhou et al. (2019) found that keeping only the *signs* of the initial weights (with a
 #    constant magnitude) preserves much of the ticket's performance. What destroys it is an
 #    independent random draw.
-# 2. **Keep pruned weights at zero while retraining.** Zeroing them once is not enough: momentum,
-#    Adam's running averages and weight decay revive them. Mask the gradients and re-apply the
-#    mask after every step (as `lab.train(..., mask=...)` does).
+# 2. **Keep pruned weights at zero while retraining.** Zeroing them once is not enough: a pruned
+#    weight still has a non-zero loss gradient, so the next optimiser step revives it, and momentum
+#    or Adam's running averages carry that gradient on. (Weight decay does not: the decay of a
+#    weight that is exactly 0 is 0.) Mask the gradients and re-apply the mask after every step (as
+#    `lab.train(..., mask=...)` does).
 # 3. **Prune a fraction of what is left, not of the total** — and the sparsity after $r$ rounds is
 #    $1-(1-p)^r$, not $r\cdot p$.
 # 4. **Count exactly.** Halves round up and the product is float64: 0.58 of 25 is 14. Python's

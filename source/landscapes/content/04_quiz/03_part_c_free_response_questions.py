@@ -253,9 +253,15 @@
 #    $d_i \leftarrow d_i\,\|\theta_i\|/\|d_i\|$ (biases and other 1-D parameters set to zero), so a
 #    step of $\alpha$ changes every filter by the same fraction of its own size; this removes
 #    the filter-wise scale from the picture and makes plots of different networks comparable
-#    (same axes, same contour levels). It removes exactly the scale of each filter; the ReLU
-#    rescaling of practice problem 4 also divides columns of the next layer, which filter
-#    normalisation does not undo exactly, so the two plots become comparable, not identical.
+#    (same axes, same contour levels). For the rescaled copy of practice problem 4 with one
+#    factor $c$ for the whole layer — the case notebook 02 draws — the filter-normalised plots
+#    are even **identical**: every row of the first weight matrix is multiplied by $c$ and every
+#    row of the next one divided by $c$, the normalisation divides each such factor out again,
+#    so $\theta' + \alpha d_1' + \beta d_2'$ is exactly the rescaling of
+#    $\theta + \alpha d_1 + \beta d_2$ and has the same loss (notebook 02 prints a largest
+#    difference of exactly 0). Only with a different factor per unit, which rescales the rows of
+#    the next layer unevenly (column by column), does the normalisation fail to undo it exactly:
+#    then the two plots are comparable, not identical.
 #
 # *Rubric (2 points).*
 # - 1 point: the reading: closed rings around the centre = minimum in this plane; spacing /
@@ -263,4 +269,6 @@
 #   2-D random slice does not show every direction.
 # - 1 point: filter normalisation: weight scales differ between networks and layers (scale
 #   invariance), so unnormalised directions are not comparable; rescaling each filter of the
-#   direction to the filter's norm in $\theta^*$ fixes that (Li et al. 2018).
+#   direction to the filter's norm in $\theta^*$ fixes that (Li et al. 2018). For the rescaled
+#   copy, both "identical" (right for one shared $c$, as notebook 02 shows) and "comparable"
+#   (right in general, e.g. for one factor per unit) earn the point.
