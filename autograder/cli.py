@@ -169,6 +169,9 @@ def _cmd_grade(args: argparse.Namespace) -> int:
             full=args.full,
             warm=not args.cold_kernels,
             force=args.force,
+            dry_run=args.dry_run,
+            apply=args.apply,
+            never_lower=args.never_lower,
         )
     if not records:
         print(
@@ -370,6 +373,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--regrade",
         action="store_true",
         help="without STUDENTs: grade submissions that were graded before too",
+    )
+    diff = p.add_mutually_exclusive_group()
+    diff.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="with --regrade (or STUDENTs): grade, but leave the gradebook and the records as "
+        "they are; write exports/ID/regrade.csv (each student's old and new points, per "
+        "changed item) and print how many students would change, by how much, on which items",
+    )
+    diff.add_argument(
+        "--apply",
+        action="store_true",
+        help="write a regrade: import what the last --dry-run graded (executing again only "
+        "what changed since) and write the same table of changes",
+    )
+    p.add_argument(
+        "--never-lower",
+        action="store_true",
+        help="when regrading, keep each item's earlier points where the new ones are lower "
+        "(as a manual score in the gradebook); writes the table of changes too",
     )
     p.add_argument(
         "--force",

@@ -42,6 +42,7 @@ from traitlets import Unicode
 
 from autograder.errors import GradingError, PipelineError
 
+from . import regrade as by_diff
 from .cache import course_key, grading_key, submission_key
 from .course import open_course
 from .limits import Limits
@@ -396,6 +397,9 @@ def main(
     full: bool = False,
     warm: bool = True,
     force: bool = False,
+    dry_run: bool = False,
+    apply: bool = False,
+    never_lower: bool = False,
     out: Callable[[str], None] | None = print,
 ) -> list[SubmissionRecord]:
     """Grade submissions of one assignment of `course_dir`; return their records.
@@ -428,20 +432,31 @@ def main(
         force: execute every chosen submission, even one whose complete record was graded
             from the same files, checks, reference, release and environment (default: such
             a record is kept and the submission is not executed again; :mod:`.cache`).
+        dry_run: grade without touching the gradebook or the records: the new records wait
+            as pending (:mod:`.regrade`), and ``exports/<id>/regrade.csv`` with a summary
+            says how each student's points would change; no feedback, no export.
+        apply: like a normal run, but a pending record of a dry run whose grading key still
+            matches is imported without executing again; the change table is written too.
+        never_lower: after the import, keep each item's earlier points where the new ones
+            are lower (a manual score in the gradebook); like `apply`, it imports a dry
+            run's pending records, and writes the change table.
         out: where notes go (the secret created, feedback pages withheld); None: nowhere.
 
     Raises:
         GradingError: the course cannot be graded (no config, assignment not in the
             gradebook, release notebooks missing).
     """
+    if dry_run and (apply or never_lower):
+        raise GradingError("--dry-run only reports; --apply and --never-lower write the grades")
     _ensure_path()
     course = Path(course_dir).resolve()
     cfg = load_config(course)
     dirs = _course_dirs(cfg)
     try:
-        spec = open_course(course, assignment).spec
+        opened = open_course(course, assignment)
     except PipelineError as exc:
         raise GradingError(str(exc)) from None
+    spec = opened.spec
     assignment = spec.id
     submitted_root = Path(dirs.format_path(dirs.submitted_directory, ".", ".")).resolve()
     release = Path(dirs.format_path(dirs.release_directory, ".", assignment)).resolve()
@@ -485,7 +500,10 @@ def main(
     workers = max(1, min(workers or os.cpu_count() or 1, len(chosen) or 1))
     staging_root = course / STATE_DIR / STAGING
     course_hash = course_key(spec)
+    by_difference = dry_run or apply or never_lower
+    old_points = by_diff.gradebook_points(dirs.db_url, assignment, chosen) if by_difference else {}
     jobs = []
+    ready: list[tuple[GradeJob, SubmissionRecord]] = []  # a dry run's records to import
     grading_keys: dict[str, str] = {}
     reused: dict[str, SubmissionRecord] = {}
     for student in chosen:
@@ -513,6 +531,15 @@ def main(
         ):
             reused[student] = earlier  # same files, checks, release and environment
             continue
+        pending = by_diff.load_pending(course, assignment, student) if by_difference else None
+        if (
+            pending is not None
+            and not force
+            and pending.cache_keys.get("grading") == grading_keys[student]
+            and all((Path(job.staging_dir) / f"{n}.ipynb").is_file() for n in job.notebooks)
+        ):
+            ready.append((job, pending))  # graded by the dry run: import it as it is
+            continue
         shutil.rmtree(job.staging_dir, ignore_errors=True)
         Path(job.staging_dir).mkdir(parents=True)
         jobs.append(job)
@@ -524,7 +551,7 @@ def main(
         )
 
     records: dict[str, SubmissionRecord] = dict(reused)
-    bar = _progress(len(jobs), progress)
+    bar = _progress(len(jobs) + len(ready), progress)
 
     def on_result(job: GradeJob, record: SubmissionRecord) -> None:
         record.cases = cases_label
@@ -532,6 +559,12 @@ def main(
             "submission": submission_keys[job.student],
             "grading": grading_keys[job.student],
         }
+        if dry_run:  # nothing of the gradebook or the records changes
+            by_diff.save_pending(course, record)
+            records[job.student] = record
+            if bar is not None:
+                bar.update(1)
+            return
         started = time.monotonic()
         if record.status != "error" or record.notebooks:
             # until the import is done and the record saved again, this student has no
@@ -551,15 +584,20 @@ def main(
                     read_back(dirs.db_url, record)
                 except Exception as exc:
                     record.reasons.append(f"reading the gradebook back failed: {exc}")
+                if never_lower:
+                    by_diff.keep_higher(dirs.db_url, record, old_points.get(job.student, {}))
                 record.update_status()
             record.phases["gradebook_import"] = round(time.monotonic() - started, 3)
         save_record(course, record)
+        by_diff.drop_pending(course, assignment, job.student)
         records[job.student] = record
         if bar is not None:
             bar.set_postfix_str(f"{job.student}: {record.status}", refresh=False)
             bar.update(1)
 
     try:
+        for job, pending in ready:
+            on_result(job, pending)
         if jobs:
             _run_jobs(jobs, workers, executor_factory, on_result)
     finally:
@@ -567,6 +605,15 @@ def main(
             bar.close()
 
     result = [records[s] for s in chosen if s in records]
+    if by_difference:
+        rows = by_diff.diff_rows(old_points, result)
+        table = by_diff.write_diff(opened.exports_dir, rows)
+        if out:
+            for line in by_diff.summary(rows, applied=not dry_run):
+                out(line)
+            out(f"regrade: each student's old and new points: {table}")
+    if dry_run:
+        return result
     graded = [r.student for r in result if r.imported and r.student not in reused]
     if feedback and graded:
         from .feedback import generate
@@ -592,7 +639,7 @@ def main(
 
 def _graded_before_keys(course: Path, assignment: str, student: str) -> bool:
     """A complete record from before records had cache keys (kept: not regraded)."""
-    path = record_path(course, assignment, student)
+    path = record_path(course, student, assignment)
     if not path.is_file():
         return False
     try:

@@ -22,13 +22,12 @@ from typing import Any
 import pytest
 
 from autograder.errors import GradingError
-from autograder.pipeline import grade as grade_mod
 from autograder.pipeline.records import SubmissionRecord, load_records
 from tests.engine.test_pipeline_grade import (  # noqa: F401 (graded: a shared fixture)
-    LIMITS,
     _once_per_run,
     _records,
     copy_course,
+    grade_quietly,
     graded,
     rec,
 )
@@ -52,16 +51,7 @@ DASK_STUDENTS = [
 
 
 def _grade(course: Path, students: list[str], factory: Any) -> list[SubmissionRecord]:
-    return grade_mod.main(
-        course_dir=course,
-        students=students,
-        workers=2,
-        limits=LIMITS,
-        progress=False,
-        feedback=False,
-        export=False,
-        executor_factory=factory,
-    )
+    return grade_quietly(course, students=students, workers=2, executor_factory=factory)
 
 
 @pytest.fixture(scope="module")

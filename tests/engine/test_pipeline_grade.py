@@ -201,6 +201,19 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {**data, "course": Path(data["course"]), "records": _records(data["records"])}
 
 
+def grade_quietly(course: Path, **kwargs: Any) -> list[SubmissionRecord]:
+    """`grade` on `course` with the test limits, no progress bar, feedback or export (what
+    the other grading tests override comes in `kwargs`)."""
+    options: dict[str, Any] = {
+        "limits": LIMITS,
+        "progress": False,
+        "feedback": False,
+        "export": False,
+        **kwargs,
+    }
+    return grade_mod.main(course_dir=course, **options)
+
+
 def copy_course(graded: dict[str, Any], folder: Path) -> Path:
     """A private copy of the graded course (tests that grade again never touch the one
     other tests read)."""

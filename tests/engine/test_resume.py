@@ -19,9 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.pipeline import grade as grade_mod
 from autograder.pipeline.records import SubmissionRecord, load_records
-from tests.engine.test_pipeline_grade import LIMITS
+from tests.engine.test_pipeline_grade import LIMITS, grade_quietly
 from tests.engine.tiny_course import (
     ASSIGNMENT,
     NOTEBOOK,
@@ -42,16 +41,7 @@ def _complete(course: Path) -> dict[str, SubmissionRecord]:
 
 
 def _grade(course: Path, **kwargs) -> list[SubmissionRecord]:
-    return grade_mod.main(
-        course_dir=course,
-        workers=1,
-        limits=LIMITS,
-        progress=False,
-        feedback=False,
-        export=False,
-        out=None,
-        **kwargs,
-    )
+    return grade_quietly(course, workers=1, out=None, **kwargs)
 
 
 def _gradebook_scores(course: Path) -> dict[str, float]:
