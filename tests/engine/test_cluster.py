@@ -51,7 +51,11 @@ DASK_STUDENTS = [
 
 
 def _grade(course: Path, students: list[str], factory: Any) -> list[SubmissionRecord]:
-    return grade_quietly(course, students=students, workers=2, executor_factory=factory)
+    # force: the copied records have the same inputs, and would be kept without executing
+    records = grade_quietly(
+        course, students=students, workers=2, executor_factory=factory, force=True
+    )
+    return records
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +81,7 @@ def test_dask_gives_the_records_of_the_process_pool(
 ) -> None:
     assert sorted(dask_regraded) == sorted(DASK_STUDENTS)
     for student in DASK_STUDENTS:
+        assert dask_regraded[student].started != rec(graded, student).started  # executed
         assert dask_regraded[student].comparable() == rec(graded, student).comparable(), student
 
 
@@ -102,21 +107,26 @@ def test_a_killed_worker_s_submission_runs_again_elsewhere(
     record, the same as the process pool's."""
     course = copy_course(graded, tmp_path)
     students = ["correct", "blank", "broken_deleted_test_cell", "broken_renamed_notebook"]
-    killed: dict[str, int] = {}
+    killed: list[int] = []
+    problems: list[str] = []
     with dask_executor_factory(local_workers=2, out=None) as factory:
-        client = factory.client
+        worker_pids = list(factory.client.run(os.getpid).values())
         stop = threading.Event()
 
         def kill_a_busy_worker() -> None:
-            while not stop.is_set():
-                busy = [w for w, keys in client.processing().items() if keys]
-                if busy:
-                    time.sleep(0.5)  # let the task get under way
-                    pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
-                    os.kill(pid, signal.SIGKILL)
-                    killed[busy[0]] = pid
-                    return
-                time.sleep(0.05)
+            """Kill the first worker seen running a sandbox (a launcher or zygote client is
+            its child only while it grades), half a second into that submission."""
+            try:
+                while not stop.is_set():
+                    busy = [pid for pid in worker_pids if _runs_a_sandbox(pid)]
+                    if busy:
+                        time.sleep(0.5)
+                        os.kill(busy[0], signal.SIGKILL)
+                        killed.append(busy[0])
+                        return
+                    time.sleep(0.02)
+            except Exception as exc:  # reported by the test, not lost in the thread
+                problems.append(repr(exc))
 
         killer = threading.Thread(target=kill_a_busy_worker, daemon=True)
         killer.start()
@@ -125,12 +135,32 @@ def test_a_killed_worker_s_submission_runs_again_elsewhere(
         finally:
             stop.set()
             killer.join(10)
+    assert not problems, problems
     assert killed, "no worker was busy to be killed"
     assert [r.student for r in records] == students
     for record in records:
+        assert record.started != rec(graded, record.student).started  # executed again
         assert record.comparable() == rec(graded, record.student).comparable(), record.student
     saved = load_records(course, ASSIGNMENT)
     assert sorted(r.student for r in saved if r.student in students) == sorted(students)
+
+
+def _runs_a_sandbox(pid: int) -> bool:
+    """Whether process `pid` has a sandbox launcher or zygote client among its children."""
+    children: list[str] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children += (task / "children").read_text().split()
+        except OSError:
+            continue
+    for child in children:
+        try:
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"_launcher.py" in cmdline or (b"_zygote.py" in cmdline and b"client" in cmdline):
+            return True
+    return False
 
 
 def test_bad_cluster_arguments_are_refused() -> None:
