@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -393,6 +394,9 @@ def _sandboxed_processes() -> list[int]:
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
+                with open(f"/proc/{entry}/stat", "rb") as fh:
+                    if fh.read().rsplit(b")", 1)[1].split()[0] == b"Z":
+                        continue  # a zombie: exited, waiting for its parent to reap it
                 uid = os.stat(f"/proc/{entry}").st_uid
                 if uid != 65534 and not (
                     uid == me != 0 and os.readlink(f"/proc/{entry}/ns/pid") != own_pid_ns
@@ -403,6 +407,17 @@ def _sandboxed_processes() -> list[int]:
             if not _descends_from(int(entry), others):
                 pids.append(int(entry))
     return pids
+
+
+def _left_after(before: set[int], grace: float = 10.0) -> set[int]:
+    """The sandboxed processes that started during the run and are still alive `grace`
+    seconds after it (the last sandboxes may still be on their way out when it returns)."""
+    deadline = time.monotonic() + grace
+    while True:
+        left = set(_sandboxed_processes()) - before
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")
@@ -428,7 +443,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "records": {r.student: r for r in records},
         "digest_before": before,
         "digest_after": _digest(watched),
-        "sandboxed_left": set(_sandboxed_processes()) - sandboxed_before,
+        "sandboxed_left": _left_after(sandboxed_before),
     }
 
 
