@@ -44,7 +44,15 @@ if CHROMIUM is None:
     )
 
 from nbgrader.utils import get_username  # noqa: E402
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import (  # noqa: E402
+    Browser,
+    Locator,
+    Page,
+    Response,
+    expect,
+    sync_playwright,
+)
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError  # noqa: E402
 
 from autograder import cli  # noqa: E402
 from autograder.pipeline import feedback  # noqa: E402
@@ -388,17 +396,35 @@ def test_formgrader_manual_grade_reaches_the_export(
         score = frame.locator(f"input.score#{plan.explain}")
         graded_cell = frame.locator(".nbgrader_cell", has=score)
         expect(graded_cell).to_contain_text(ANSWER.splitlines()[0])
-        score.fill(MANUAL_SCORE)
-        with page.expect_response(
-            lambda r: "/formgrader/api/grade/" in r.url and r.request.method == "PUT"
-        ) as saved:
-            score.press("Tab")
-        assert saved.value.ok and saved.value.json()["manual_score"] == float(MANUAL_SCORE)
+        saved = _save_manual_score(page, score)
+        assert saved.ok and saved.json()["manual_score"] == float(MANUAL_SCORE)
 
     run_cli("export", "--course-dir", str(lab.course))
     rows = read_csv(lab.course / "exports" / ASSIGNMENT / "grades.csv")
     assert rows[STUDENT][plan.explain] == MANUAL_SCORE
     assert float(rows[STUDENT]["total"]) == float(graded[STUDENT]["total"]) + float(MANUAL_SCORE)
+
+
+def _save_manual_score(page: Page, score: Locator, attempts: int = 3) -> Response:
+    """Type MANUAL_SCORE into formgrader's score field and leave it; return the PUT that
+    saved it. Formgrader may still be filling its fields from the server when the page looks
+    ready (in CI it once emptied the typed score again), so a save that does not come is
+    typed again."""
+    for attempt in range(attempts):
+        page.wait_for_load_state("networkidle")
+        score.fill(MANUAL_SCORE)
+        expect(score).to_have_value(MANUAL_SCORE)
+        try:
+            with page.expect_response(
+                lambda r: "/formgrader/api/grade/" in r.url and r.request.method == "PUT",
+                timeout=20_000,
+            ) as saved:
+                score.press("Tab")
+            return saved.value
+        except PlaywrightTimeoutError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def test_feedback_page_shows_results_but_no_hidden_test(
