@@ -48,7 +48,7 @@ from .course import open_course
 from .limits import Limits
 from .normalize import TrustedCell, grade_id_of
 from .portable import grade_packed, pack, unpack
-from .records import STATE_DIR, SubmissionRecord, load_records, record_path, save_record
+from .records import STATE_DIR, SubmissionRecord, load_records, save_record
 from .runner import NOT_RUN_ENAME
 from .secret import case_seed_of, ensure_secret, fingerprint
 from .worker import GradeJob, grade_submission, not_run_notebook
@@ -469,9 +469,8 @@ def main(
             )
 
     available = find_submissions(submitted_root, assignment)
-    previous = {
-        r.student: r for r in load_records(course, assignment) if r.imported and r.cache_keys
-    }
+    saved = {r.student: r for r in load_records(course, assignment) if r.imported}
+    previous = {s: r for s, r in saved.items() if r.cache_keys}  # complete, with hashes
     submission_keys = {s: submission_key(submitted_root / s / assignment) for s in available}
     if students is not None:
         wanted = list(dict.fromkeys(students))
@@ -488,7 +487,7 @@ def main(
             s
             for s in available
             if (s in previous and previous[s].cache_keys.get("submission") != submission_keys[s])
-            or (s not in previous and not _graded_before_keys(course, assignment, s))
+            or s not in saved  # (a complete record from before cache keys is kept)
         ]
 
     if fixed_cases:
@@ -635,17 +634,6 @@ def main(
 
         write(course, result, assignment=assignment)
     return result
-
-
-def _graded_before_keys(course: Path, assignment: str, student: str) -> bool:
-    """A complete record from before records had cache keys (kept: not regraded)."""
-    path = record_path(course, student, assignment)
-    if not path.is_file():
-        return False
-    try:
-        return SubmissionRecord.from_json(path.read_text(encoding="utf-8")).imported
-    except (ValueError, KeyError, OSError):
-        return False
 
 
 def _stage_extras(job: GradeJob) -> None:
