@@ -21,7 +21,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 PYTEST_WORKERS ?= 2
 
-.PHONY: install selfcheck demo test test-fast test-unprivileged lint format bench clean
+.PHONY: install selfcheck demo test test-fast test-unprivileged lint format bench bench-scale clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	@if [ -z "$(PYTHON)" ]; then \
@@ -85,6 +85,13 @@ bench: $(BIN)/.bench-installed
 	$(BIN)/python benchmarks/bench_geometry.py
 	$(BIN)/python benchmarks/bench_pyhessian.py
 	$(BIN)/python benchmarks/bench_grading.py
+
+## Class scale (an hour on 2 cores): N=200 synthetic submissions of the course through the
+## process pool, the pool importing on the coordinator, and a 2-worker Dask LocalCluster.
+## Quicker: make bench-scale SCALE_ARGS="-n 100 --source fixture"
+SCALE_ARGS ?= -n 200
+bench-scale: install
+	$(BIN)/python benchmarks/bench_scale.py $(SCALE_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

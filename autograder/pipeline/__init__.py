@@ -5,7 +5,7 @@ modules): every submission is graded by a pure unit of work,
 :func:`autograder.pipeline.worker.grade_submission` (``GradeJob`` → ``SubmissionRecord``),
 run in parallel through a ``concurrent.futures`` executor; the coordinator then imports the
 executed notebooks into the nbgrader gradebook with nbgrader's own ``autograde``, its
-``Execute`` step replaced by :class:`autograder.pipeline.grade.ReplayExecution`.
+``Execute`` step replaced by :class:`autograder.pipeline.nbimport.ReplayExecution`.
 """
 
 from __future__ import annotations

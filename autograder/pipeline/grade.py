@@ -5,15 +5,15 @@ through a ``concurrent.futures`` executor (a process pool by default; any execut
 ``submit`` works, e.g. Dask's) to :func:`~autograder.pipeline.worker.grade_submission`,
 which normalises, executes under limits and stages the executed notebooks.
 
-Phase 2 (serial, in this process, as each result arrives): nbgrader's own ``Autograde``
-converter imports the staged notebooks into the gradebook, with its ``Execute``
-preprocessor replaced by :class:`ReplayExecution`, which copies the outputs of the staged
-executed notebook instead of executing again. nbgrader's sanitising (ClearOutput,
-DeduplicateIds, OverwriteCells, ...), SaveAutoGrades, late penalties and the
-``autograded/<student>/<assignment>/`` notebooks work unchanged, so formgrader,
-``nbgrader generate_feedback`` and ``nbgrader export`` keep working. The phase-2 input is
-the staging folder (``<course>/.autograder/staging/<student>/<assignment>/``), never the
-instructor's ``submitted/``. Only this process writes the gradebook.
+Phase 2 (as each result arrives, one at a time): nbgrader's own ``Autograde`` converter
+imports the staged notebooks into the gradebook, with its ``Execute`` preprocessor replaced
+(:mod:`.nbimport`: outputs replayed, not executed again), so formgrader, ``nbgrader
+generate_feedback`` and ``nbgrader export`` keep working. The workers run that import
+themselves on a private copy of the gradebook and this process only merges their rows
+(:mod:`.worker_import`: milliseconds instead of seconds per submission); when that is not
+possible, this process runs it, on the staging folder
+(``<course>/.autograder/staging/<student>/<assignment>/``), never the instructor's
+``submitted/``. Only this process writes the gradebook.
 
 Each record is saved to ``<course>/.autograder/records/<student>.json`` (see
 :mod:`.records`); :func:`main` returns them.
@@ -22,13 +22,10 @@ Each record is saved to ``<course>/.autograder/records/<student>.json`` (see
 from __future__ import annotations
 
 import concurrent.futures as cf
-import contextlib
-import copy
-import io
-import logging
 import multiprocessing
 import os
 import shutil
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -36,91 +33,41 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-import nbformat
-from nbformat import NotebookNode
-from traitlets import Unicode
-
 from autograder.errors import GradingError, PipelineError
 
 from . import regrade as by_diff
 from .cache import course_key, grading_key, submission_key
 from .course import open_course
 from .limits import Limits
-from .normalize import TrustedCell, grade_id_of
+from .nbimport import (
+    ReplayExecution,
+    _course_dirs,
+    _ensure_path,
+    import_submission,
+)
+from .normalize import TrustedCell
 from .portable import grade_packed, pack, unpack
 from .records import STATE_DIR, SubmissionRecord, load_records, save_record
-from .runner import NOT_RUN_ENAME
 from .secret import case_seed_of, ensure_secret, fingerprint
-from .worker import GradeJob, grade_submission, not_run_notebook
+from .worker import GradeJob
+from .worker_import import (
+    ImportKit,
+    ImportResult,
+    grade_and_import,
+    make_template,
+    merge,
+    read_timestamp,
+    sqlite_path,
+    stage_for_import,
+    student_rows,
+    submission_scores,
+    with_kit,
+    write_autograded,
+)
 
 STAGING = "staging"
 
-try:  # nbgrader's preprocessor base class (importing nbgrader is slow: only here)
-    from nbgrader.preprocessors import NbGraderPreprocessor
-except ImportError:  # pragma: no cover - nbgrader is a dependency
-    NbGraderPreprocessor = object  # type: ignore[assignment,misc]
-
-
-# ---- phase 2: the Execute replacement -----------------------------------------------------
-
-
-class ReplayExecution(NbGraderPreprocessor):  # type: ignore[misc,valid-type]
-    """nbgrader preprocessor that replays the outputs of an already executed notebook.
-
-    Put in place of ``Execute`` in ``Autograde.autograde_preprocessors``. For each code cell
-    it copies outputs and execution count from the staged executed notebook
-    ``<staging_root>/<student>/<assignment>/<notebook>.ipynb``, matching cells by cell id
-    and falling back to the grade id. A graded cell with no match gets an error output
-    (it was never executed, so it must not score).
-    """
-
-    staging_root = Unicode("", help="Folder of the staged executed notebooks.").tag(config=True)
-
-    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
-        info = resources["nbgrader"]
-        path = os.path.join(
-            self.staging_root, info["student"], info["assignment"], f"{info['notebook']}.ipynb"
-        )
-        executed = nbformat.read(path, as_version=4)
-        by_id = {c.get("id"): c for c in executed.cells if c.cell_type == "code"}
-        by_gid = {
-            gid: c
-            for c in executed.cells
-            if c.cell_type == "code" and (gid := grade_id_of(c)) is not None
-        }
-        for cell in nb.cells:
-            if cell.cell_type != "code":
-                continue
-            gid = grade_id_of(cell)
-            source = by_id.get(cell.get("id"))
-            if source is None or (gid is not None and grade_id_of(source) != gid):
-                source = by_gid.get(gid) if gid is not None else None
-            if source is not None:
-                cell.outputs = copy.deepcopy(source.get("outputs", []))
-                cell.execution_count = source.get("execution_count")
-            elif cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
-                cell.outputs = [
-                    nbformat.v4.new_output(
-                        "error",
-                        ename=NOT_RUN_ENAME,
-                        evalue="not executed by the grader",
-                        traceback=[f"{NOT_RUN_ENAME}: not executed by the grader"],
-                    )
-                ]
-        if "language_info" in executed.metadata:
-            nb.metadata["language_info"] = copy.deepcopy(executed.metadata["language_info"])
-        return nb, resources
-
-
 # ---- course access --------------------------------------------------------------------------
-
-
-def _ensure_path() -> None:
-    """nbgrader runs `alembic` from PATH: put this interpreter's bin dir first."""
-    bindir = os.path.dirname(sys.executable)
-    parts = os.environ.get("PATH", "").split(os.pathsep)
-    if not parts or parts[0] != bindir:
-        os.environ["PATH"] = os.pathsep.join([bindir, *[p for p in parts if p != bindir]])
 
 
 def load_config(course_dir: Path) -> Any:
@@ -136,14 +83,6 @@ def load_config(course_dir: Path) -> Any:
     out.merge(cfg)
     out.CourseDirectory.root = str(course_dir)
     return out
-
-
-def _course_dirs(cfg: Any) -> Any:
-    from nbgrader.coursedir import CourseDirectory
-
-    cfg = copy.deepcopy(cfg)
-    cfg.CourseDirectory.pop("db_assignments", None)  # an option of nbgrader's apps, not here
-    return CourseDirectory(config=cfg)
 
 
 def trusted_cells(db_url: str, assignment: str) -> dict[str, dict[str, dict[str, Any]]]:
@@ -194,112 +133,50 @@ def find_submissions(submitted: Path, assignment: str) -> list[str]:
 # ---- phase 2 ---------------------------------------------------------------------------------
 
 
-class _LogCapture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        with contextlib.suppress(Exception):
-            self.lines.append(record.getMessage())
-
-
-def _autograde_preprocessors(cfg: Any) -> list[Any]:
-    """The course's ``Autograde.autograde_preprocessors`` with ``Execute`` replaced (and
-    nbgrader's metadata check and grade saving by faster versions of the same steps)."""
-    from nbgrader.converters import Autograde
-    from nbgrader.preprocessors import CheckCellMetadata, Execute, SaveAutoGrades
-
-    from .metadata_check import CheckCellMetadataOnce
-    from .save_grades import SaveAutoGradesAtOnce
-
-    configured = cfg.Autograde.get("autograde_preprocessors")
-    steps = list(configured or Autograde.class_traits()["autograde_preprocessors"].default())
-    out = []
-    for step in steps:
-        is_execute = (
-            step is Execute
-            or (isinstance(step, str) and step.rsplit(".", 1)[-1] == "Execute")
-            or (isinstance(step, type) and issubclass(step, Execute))
-        )
-        if step is CheckCellMetadata or step == "nbgrader.preprocessors.CheckCellMetadata":
-            step = CheckCellMetadataOnce  # the same check, its schema compiled once
-        if step is SaveAutoGrades or step == "nbgrader.preprocessors.SaveAutoGrades":
-            step = SaveAutoGradesAtOnce  # the same grades, one commit per notebook
-        out.append(ReplayExecution if is_execute else step)
-    if ReplayExecution not in out:
-        raise GradingError("Autograde.autograde_preprocessors has no Execute step to replace")
-    return out
-
-
-def import_submission(
-    course_dir: Path, cfg: Any, student: str, assignment: str, staging_root: Path
-) -> list[str]:
-    """Phase 2 for one student: nbgrader autograde with replayed execution.
-
-    Returns problems as sentences (empty when the import worked).
-    """
-    from nbgrader.converters import Autograde
-
-    _ensure_path()
-    c = copy.deepcopy(cfg)
-    c.CourseDirectory.submitted_directory = os.path.relpath(staging_root, course_dir)
-    c.CourseDirectory.student_id = student
-    c.CourseDirectory.assignment_id = assignment
-    c.CourseDirectory.notebook_id = "*"
-    c.BaseConverter.force = True
-    c.Autograde.autograde_preprocessors = _autograde_preprocessors(cfg)
-    c.ReplayExecution.staging_root = str(staging_root)
-    coursedir = _course_dirs(c)
-    converter = Autograde(coursedir=coursedir, config=c)
-    capture = _LogCapture()
-    converter.log.addHandler(capture)
-    old_level = converter.log.level
-    converter.log.setLevel(logging.WARNING)
-    stderr = io.StringIO()
-    try:
-        with contextlib.redirect_stderr(stderr):
-            converter.start()
-    except BaseException as exc:  # nbgrader raises NbGraderException after logging
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        errors = [line for line in capture.lines if line.strip()]
-        detail = errors[-1] if errors else f"{type(exc).__name__}: {exc}"
-        return [f"nbgrader autograde failed: {detail.splitlines()[0][:300]}"]
-    finally:
-        converter.log.removeHandler(capture)
-        converter.log.setLevel(old_level)
-    return []
-
-
 def read_back(db_url: str, record: SubmissionRecord) -> None:
     """Update the record's items with the gradebook's scores (the authority after import)."""
+    scores = _gradebook_scores(db_url, record.assignment, record.student)
+    for nb_record in record.notebooks:
+        grades = scores.get(nb_record.name)
+        if grades is None:
+            nb_record.reasons.append("not found in the gradebook after import")
+            continue
+        for item in nb_record.items:
+            if item.grade_id not in grades:
+                continue
+            auto, manual = grades[item.grade_id]
+            score = manual if manual is not None else auto
+            if item.kind == "manual":
+                item.points = None if score is None else float(score)
+            elif score is not None and float(score) != item.points:
+                nb_record.reasons.append(
+                    f"item '{item.grade_id}': gradebook score {float(score):g} differs "
+                    f"from the executed notebook's {item.points:g}; the gradebook's kept"
+                )
+                item.points = float(score)
+        nb_record.recompute_score()
+
+
+def _gradebook_scores(
+    db_url: str, assignment: str, student: str
+) -> dict[str, dict[str, tuple[float | None, float | None]]]:
+    """notebook -> grade id -> (auto score, manual score) of one submission: one SQL query
+    for an SQLite gradebook (:func:`.worker_import.submission_scores`; nbgrader's ORM took
+    about 0.3 s per submission), nbgrader's API for any other database."""
+    db = sqlite_path(db_url)
+    if db is not None:
+        return submission_scores(db, assignment, student)
     from nbgrader.api import Gradebook, MissingEntry
 
+    out: dict[str, dict[str, tuple[float | None, float | None]]] = {}
     with Gradebook(db_url) as gb:
-        for nb_record in record.notebooks:
-            try:
-                sub_nb = gb.find_submission_notebook(
-                    nb_record.name, record.assignment, record.student
-                )
-            except MissingEntry:
-                nb_record.reasons.append("not found in the gradebook after import")
-                continue
-            grades = {g.name: g for g in sub_nb.grades}
-            for item in nb_record.items:
-                grade = grades.get(item.grade_id)
-                if grade is None:
-                    continue
-                score = grade.manual_score if grade.manual_score is not None else grade.auto_score
-                if item.kind == "manual":
-                    item.points = None if score is None else float(score)
-                elif score is not None and float(score) != item.points:
-                    nb_record.reasons.append(
-                        f"item '{item.grade_id}': gradebook score {float(score):g} differs "
-                        f"from the executed notebook's {item.points:g}; the gradebook's kept"
-                    )
-                    item.points = float(score)
-            nb_record.recompute_score()
+        try:
+            submission = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return out
+        for nb in submission.notebooks:
+            out[nb.name] = {g.name: (g.auto_score, g.manual_score) for g in nb.grades}
+    return out
 
 
 # ---- the coordinator ----------------------------------------------------------------------
@@ -322,7 +199,7 @@ def _run_jobs(
     jobs: Sequence[GradeJob],
     workers: int,
     executor_factory: Callable[[int], cf.Executor] | None,
-    on_result: Callable[[GradeJob, SubmissionRecord], None],
+    on_result: Callable[[GradeJob, SubmissionRecord, ImportResult | None], None],
 ) -> None:
     """Run every job, calling `on_result` in this thread as each one finishes. A crashed
     worker pool is replaced and its unfinished jobs resubmitted once; a job that crashes
@@ -350,7 +227,7 @@ def _run_jobs(
                         if ships:
                             future = executor.submit(grade_packed, pack(job))
                         else:
-                            future = executor.submit(grade_submission, job)
+                            future = executor.submit(grade_and_import, job)
                     except BrokenProcessPool:
                         pool_broken = True
                         break
@@ -360,9 +237,11 @@ def _run_jobs(
                 done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
                 for future in done:
                     job = running.pop(future)
+                    phase2 = None
                     try:
                         result = future.result()
-                        record = unpack(job, result) if ships else result
+                        record = unpack(job, result) if ships else result.record
+                        phase2 = result.phase2
                     except BrokenProcessPool:
                         pool_broken = True
                         attempts[job.student] = attempts.get(job.student, 0) + 1
@@ -374,7 +253,7 @@ def _run_jobs(
                         record = _error_record(
                             job, f"grading worker failed: {type(exc).__name__}: {exc}"
                         )
-                    on_result(job, record)
+                    on_result(job, record, phase2)
         finally:
             executor.shutdown(wait=True, cancel_futures=True)
         pending = broken + queue  # the queue was never submitted: not an attempt
@@ -400,6 +279,7 @@ def main(
     dry_run: bool = False,
     apply: bool = False,
     never_lower: bool = False,
+    import_on_workers: bool = True,
     out: Callable[[str], None] | None = print,
 ) -> list[SubmissionRecord]:
     """Grade submissions of one assignment of `course_dir`; return their records.
@@ -440,6 +320,9 @@ def main(
         never_lower: after the import, keep each item's earlier points where the new ones
             are lower (a manual score in the gradebook); like `apply`, it imports a dry
             run's pending records, and writes the change table.
+        import_on_workers: the workers also run nbgrader's import, each on a private copy
+            of the gradebook, and this process merges their rows (:mod:`.worker_import`;
+            SQLite gradebooks); False: this process imports every submission itself.
         out: where notes go (the secret created, feedback pages withheld); None: nowhere.
 
     Raises:
@@ -542,6 +425,8 @@ def main(
         shutil.rmtree(job.staging_dir, ignore_errors=True)
         Path(job.staging_dir).mkdir(parents=True)
         jobs.append(job)
+    if import_on_workers and jobs and not dry_run:
+        jobs = _with_import_kits(jobs, course, cfg, dirs)
     if reused and out:
         out(
             f"{len(reused)} submission(s) unchanged since they were graded (same files, "
@@ -552,7 +437,9 @@ def main(
     records: dict[str, SubmissionRecord] = dict(reused)
     bar = _progress(len(jobs) + len(ready), progress)
 
-    def on_result(job: GradeJob, record: SubmissionRecord) -> None:
+    def on_result(
+        job: GradeJob, record: SubmissionRecord, phase2: ImportResult | None = None
+    ) -> None:
         record.cases = cases_label
         record.cache_keys = {
             "submission": submission_keys[job.student],
@@ -569,11 +456,13 @@ def main(
             # until the import is done and the record saved again, this student has no
             # complete record: a coordinator killed in between leaves them to the next run
             save_record(course, record)
-            try:
-                _stage_extras(job)
-                problems = import_submission(course, cfg, job.student, assignment, staging_root)
-            except Exception as exc:  # never let one import stop the others
-                problems = [f"gradebook import failed: {type(exc).__name__}: {exc}"]
+            problems = _merge_worker_import(job, phase2, dirs)
+            if problems is None:  # not imported on the worker: import here
+                try:
+                    _stage_extras(job)
+                    problems = import_submission(course, cfg, job.student, assignment, staging_root)
+                except Exception as exc:  # never let one import stop the others
+                    problems = [f"gradebook import failed: {type(exc).__name__}: {exc}"]
             if problems:
                 record.reasons.extend(problems)
                 record.status = "error"
@@ -637,18 +526,54 @@ def main(
 
 
 def _stage_extras(job: GradeJob) -> None:
-    """Complete the phase-2 input: timestamp.txt from the submission; a stub notebook for
-    any notebook a crashed worker did not stage (so nbgrader scores it 0, not skips it)."""
+    """Complete the phase-2 input in the staging folder (:func:`.worker_import.stage_for_import`)."""
     staging = Path(job.staging_dir)
-    staging.mkdir(parents=True, exist_ok=True)
-    stamp = Path(job.submission_dir) / "timestamp.txt"
-    if stamp.is_file():
-        shutil.copyfile(stamp, staging / "timestamp.txt")
-    for name in job.notebooks:
-        target = staging / f"{name}.ipynb"
-        if not target.exists():
-            nb = not_run_notebook(job, name, "the grading worker failed")
-            nbformat.write(nb, target)
+    stage_for_import(job, staging, staging, read_timestamp(Path(job.submission_dir)))
+
+
+def _with_import_kits(jobs: list[GradeJob], course: Path, cfg: Any, dirs: Any) -> list[GradeJob]:
+    """The jobs with what their workers need to import them (:mod:`.worker_import`): a
+    template of the gradebook, made once, and each student's current rows. Unchanged when the
+    gradebook is not an SQLite file."""
+    db = sqlite_path(dirs.db_url)
+    if db is None or not db.is_file():
+        return jobs
+    template = make_template(db, course / STATE_DIR / "gradebook-template.db")
+    source_dir = str(Path(dirs.root, dirs.source_directory).resolve())
+    con = sqlite3.connect(str(db), timeout=60)
+    con.row_factory = sqlite3.Row
+    try:
+        return [
+            with_kit(
+                job,
+                ImportKit(
+                    config=cfg,
+                    source_dir=source_dir,
+                    template=str(template),
+                    rows=student_rows(con, job.assignment, job.student),
+                    timestamp=read_timestamp(Path(job.submission_dir)),
+                ),
+            )
+            for job in jobs
+        ]
+    finally:
+        con.close()
+
+
+def _merge_worker_import(job: GradeJob, phase2: ImportResult | None, dirs: Any) -> list[str] | None:
+    """Put the worker's import of `job` into the gradebook and ``autograded/``: [] when done;
+    None when it must be imported here instead (none made, it failed, or the student's rows
+    changed meanwhile: a manual grade entered during the run is never overwritten)."""
+    db = sqlite_path(dirs.db_url)
+    if phase2 is None or phase2.rows is None or job.phase2 is None or db is None:
+        return None
+    try:
+        dest = Path(dirs.format_path(dirs.autograded_directory, job.student, job.assignment))
+        write_autograded(dest, phase2.autograded)
+        merge(db, job.assignment, job.student, job.phase2.rows, phase2.rows)
+    except Exception:  # StaleRows, or anything unexpected: the coordinator's import decides
+        return None
+    return []
 
 
 def _progress(total: int, enabled: bool) -> Any:

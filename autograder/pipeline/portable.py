@@ -24,6 +24,7 @@ from pathlib import Path
 
 from .records import SubmissionRecord
 from .worker import MAX_SCRATCH_FILE_BYTES, MAX_SCRATCH_FILES, GradeJob, grade_submission
+from .worker_import import ImportResult, import_if_asked
 
 #: At most this many bytes of submitted files travel with a job (the notebooks first); what
 #: is beyond is left out, as the scratch copy leaves out files past its own limits.
@@ -45,6 +46,7 @@ class PackedResult:
 
     record: SubmissionRecord
     staged: dict[str, bytes]
+    phase2: ImportResult | None = None
 
 
 def submission_files(folder: Path) -> dict[str, bytes]:
@@ -73,6 +75,9 @@ def submission_files(folder: Path) -> dict[str, bytes]:
 
 def pack(job: GradeJob) -> PackedJob:
     release = Path(job.release_dir)
+    if job.phase2 is not None and job.phase2.template_bytes is None:  # the worker's gradebook
+        kit = dataclasses.replace(job.phase2, template_bytes=Path(job.phase2.template).read_bytes())
+        job = dataclasses.replace(job, phase2=kit)
     return PackedJob(
         job=job,
         submission=submission_files(Path(job.submission_dir)),
@@ -107,13 +112,15 @@ def grade_packed(packed: PackedJob) -> PackedResult:
         )
         record = grade_submission(job)
         staged = {p.name: p.read_bytes() for p in sorted(staging.glob("*.ipynb"))}
-        return PackedResult(record=record, staged=staged)
+        phase2 = import_if_asked(job, record, staging)
+        return PackedResult(record=record, staged=staged, phase2=phase2)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
 def unpack(job: GradeJob, result: PackedResult) -> SubmissionRecord:
-    """Write the executed notebooks into `job`'s staging folder; return the record."""
+    """Write the executed notebooks into `job`'s staging folder; return the record (the
+    worker's import, if any, stays in `result.phase2`)."""
     staging = Path(job.staging_dir)
     staging.mkdir(parents=True, exist_ok=True)
     expected = {f"{name}.ipynb" for name in job.notebooks}

@@ -35,7 +35,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 from nbformat import NotebookNode
@@ -51,6 +51,9 @@ from .normalize import (
 )
 from .records import ItemRecord, NotebookRecord, SubmissionRecord
 from .runner import NOT_RUN_ENAME, error_output, execute_notebook, skipped_cells
+
+if TYPE_CHECKING:
+    from .worker_import import ImportKit
 
 # Files of a submission copied into the scratch dir: at most this many, each at most this big.
 MAX_SCRATCH_FILES = 200
@@ -86,6 +89,9 @@ class GradeJob:
         warm: fork sandboxed kernels from this worker's zygote, which has imported the
             heavy libraries once (:mod:`autograder.sandbox.zygote`); False: every kernel
             starts cold.
+        phase2: what the worker needs to import the graded submission into a private copy
+            of the gradebook (:mod:`.worker_import`); None: the coordinator imports it.
+            Transport only: not part of :meth:`to_dict`, nor of the grading key.
     """
 
     student: str
@@ -102,6 +108,7 @@ class GradeJob:
     case_seed: int | None = None
     full: bool = False
     warm: bool = True
+    phase2: ImportKit | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -138,3 +138,31 @@ def test_keep_freed_memory_once_per_process(monkeypatch) -> None:
     surface = loss_surface(bowl, theta, d1, d2, grid, grid)
     expected = (0.5 + grid)[:, None] ** 2 + (-1.0 + grid)[None, :] ** 2
     torch.testing.assert_close(surface, expected)
+
+
+@pytest.mark.slow
+def test_bench_scale_grades_every_kind_of_submission(tmp_path: Path) -> None:
+    """Five synthetic submissions of the fixture course, one of each kind, through the
+    pool: every one imported (by the workers), scores agree, the full one scores highest."""
+    out = tmp_path / "scale.json"
+    proc = _run(
+        "bench_scale.py", "-n", "5", "--source", "fixture", "--no-dask", "--json", str(out),
+        timeout=900,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    (pool, coordinator) = json.loads(out.read_text())
+    assert pool["mode"] == "pool" and coordinator["mode"] == "pool, coordinator import"
+    assert pool["submissions"] == pool["imported"] == 5
+    assert pool["worker_import_per_submission"] > 0
+    assert coordinator["worker_import_per_submission"] == 0
+    assert pool["scores"] == coordinator["scores"]
+    by_kind = {student.split("-", 1)[1]: score for student, score in pool["scores"].items()}
+    assert by_kind["full"] == max(by_kind.values()) > 0
+    assert by_kind["broken"] == by_kind["missing"] == 0
+    assert by_kind["partial"] < by_kind["full"] and by_kind["wrong"] < by_kind["full"]
+    assert "scores identical across configurations: True" in proc.stdout
+
+
+def test_bench_scale_rejects_bad_arguments() -> None:
+    proc = _run("bench_scale.py", "-n", "0", timeout=60)
+    assert proc.returncode == 2 and "at least 1" in proc.stderr

@@ -12,8 +12,12 @@ import pytest
 from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.preprocessors import CheckCellMetadata
 
-from autograder.pipeline.grade import _autograde_preprocessors, _ensure_path
 from autograder.pipeline.metadata_check import CheckCellMetadataOnce, FastMetadataValidator
+from autograder.pipeline.nbimport import (
+    _autograde_preprocessors,
+    _ensure_path,
+    _sanitize_preprocessors,
+)
 
 NOTEBOOK = (
     Path(__file__).resolve().parents[1] / "fixtures" / "pipeline" / "source" / "landscapes"
@@ -60,6 +64,9 @@ def test_the_import_uses_the_faster_steps() -> None:
     steps = _autograde_preprocessors(Config())
     assert CheckCellMetadataOnce in steps and CheckCellMetadata not in steps
     assert SaveAutoGradesAtOnce in steps and SaveAutoGrades not in steps
+    sanitize = _sanitize_preprocessors(Config())
+    assert CheckCellMetadataOnce in sanitize and CheckCellMetadata not in sanitize
+    assert sanitize[:-1] == [s for s in sanitize if s is not CheckCellMetadataOnce]  # order kept
 
 
 # ---- SaveAutoGradesAtOnce: nbgrader's grades, one commit per notebook ----------------------

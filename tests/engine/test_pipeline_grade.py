@@ -223,18 +223,21 @@ def copy_course(graded: dict[str, Any], folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def regraded(
-    graded: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, SubmissionRecord]:
-    """A copy of the graded course regraded from scratch with one worker."""
+def regraded(graded: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A copy of the graded course regraded from scratch with one worker, imported by the
+    coordinator itself: its course dir and records (student id -> record)."""
 
     def compute(folder: Path) -> dict[str, Any]:
         course = copy_course(graded, folder)
-        # force: the copied records have the same inputs and would be kept, not executed
-        records = grade_quietly(course, workers=1, regrade=True, force=True)
-        return {r.student: r.to_dict() for r in records}
+        # force: the copied records have the same inputs and would be kept, not executed;
+        # this run imports on the coordinator (the first one imported on the workers)
+        records = grade_quietly(
+            course, workers=1, regrade=True, force=True, import_on_workers=False
+        )
+        return {"course": str(course), "records": {r.student: r.to_dict() for r in records}}
 
-    return _records(_once_per_run(tmp_path_factory, "pipeline-regraded", compute))
+    data = _once_per_run(tmp_path_factory, "pipeline-regraded", compute)
+    return {"course": Path(data["course"]), "records": _records(data["records"])}
 
 
 def rec(graded: dict[str, Any], student: str) -> SubmissionRecord:
@@ -539,23 +542,82 @@ def test_nothing_left_to_grade_without_regrade(graded: dict[str, Any]) -> None:
 
 @slow
 def test_regrading_gives_identical_records(
-    graded: dict[str, Any], regraded: dict[str, SubmissionRecord]
+    graded: dict[str, Any], regraded: dict[str, Any]
 ) -> None:
     """Grading again gives the same statuses, reasons, items and scores."""
-    assert sorted(regraded) == STUDENTS
+    again = regraded["records"]
+    assert sorted(again) == STUDENTS
     for student in STUDENTS:
-        assert regraded[student].started != rec(graded, student).started  # executed again
-        assert regraded[student].comparable() == rec(graded, student).comparable(), student
+        assert again[student].started != rec(graded, student).started  # executed again
+        assert again[student].comparable() == rec(graded, student).comparable(), student
 
 
 @slow
 def test_one_and_two_workers_give_identical_results(
-    graded: dict[str, Any], regraded: dict[str, SubmissionRecord]
+    graded: dict[str, Any], regraded: dict[str, Any]
 ) -> None:
     """The first run used two workers, the regrade one: the scores agree item by item."""
     for student in STUDENTS:
-        assert points(regraded[student]) == points(rec(graded, student)), student
-        assert regraded[student].score == rec(graded, student).score
+        again = regraded["records"][student]
+        assert points(again) == points(rec(graded, student)), student
+        assert again.score == rec(graded, student).score
+
+
+def _gradebook_rows(course: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every student's submission rows, by names instead of ids (which differ per import)."""
+    from nbgrader.api import Gradebook
+
+    rows: dict[str, list[tuple[Any, ...]]] = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for sub in gb.assignment_submissions(ASSIGNMENT):
+            out = rows.setdefault(sub.student.id, [])
+            out.append(("submission", str(sub.timestamp), str(sub.extension)))
+            for nb in sub.notebooks:
+                out.append(("notebook", nb.name, nb.flagged, nb.late_submission_penalty))
+                out += sorted(
+                    ("grade", g.name, g.auto_score, g.manual_score, g.needs_manual_grade)
+                    for g in nb.grades
+                )
+                out += sorted(
+                    ("comment", c.name, c.auto_comment, c.manual_comment) for c in nb.comments
+                )
+    return rows
+
+
+@slow
+def test_workers_import_what_the_coordinator_imports(
+    graded: dict[str, Any], regraded: dict[str, Any]
+) -> None:
+    """The first run's workers imported each submission into a private gradebook and the
+    coordinator merged their rows; the regrade imported on the coordinator (nbgrader's own
+    way). Same gradebook rows, same autograded notebooks, for every example submission."""
+    first, second = graded["course"], regraded["course"]
+    assert all(r.phases.get("gradebook_rows") for r in graded["records"].values() if r.notebooks)
+    assert not any("gradebook_rows" in r.phases for r in regraded["records"].values())
+    rows = _gradebook_rows(first)
+    assert sorted(rows) == STUDENTS
+    assert rows == _gradebook_rows(second)
+    for student in STUDENTS:
+        folder = Path("autograded") / student / ASSIGNMENT
+        names = sorted(p.name for p in (first / folder).iterdir())
+        assert names == sorted(p.name for p in (second / folder).iterdir()), student
+        for name in names:
+            mine, theirs = (
+                (first / folder / name).read_bytes(),
+                (second / folder / name).read_bytes(),
+            )
+            if name.endswith(".ipynb"):  # execution counts: when a dying kernel stopped
+                mine, theirs = _without_counts(mine), _without_counts(theirs)
+            assert mine == theirs, (student, name)
+
+
+def _without_counts(data: bytes) -> Any:
+    nb = json.loads(data)
+    for cell in nb["cells"]:
+        cell.pop("execution_count", None)
+        for output in cell.get("outputs", []):
+            output.pop("execution_count", None)
+    return nb
 
 
 # ---- normalisation without a kernel ---------------------------------------------------------------
