@@ -494,6 +494,53 @@ def _quotes_01_batch_norm() -> list[Quote]:
     return q
 
 
+def _quotes_01_bezier_plane() -> list[Quote]:
+    """Notebook 01: the loss on the plane of the trained Bezier curve (section 4)."""
+    mid = "demo-bezier-plane"
+    return [
+        Quote(
+            NB01,
+            "demo-bezier-plane-after",
+            "about 1.3 thousand dimensions",
+            mid,
+            rf"the {NUM}-dimensional weight space",
+            about(1300, 50),
+        ),
+        Quote(
+            NB01,
+            "demo-bezier-plane-after",
+            "the test loss is about 1.8, the ridge",
+            mid,
+            rf"middle of the straight line {NUM},",
+            about(1.8, 0.1),
+        ),
+        Quote(
+            NB01,
+            "demo-bezier-plane-after",
+            "about 0.3 of",
+            mid,
+            rf"{NUM} of \|theta_b - theta_a\| away",
+            about(0.3, 0.03),
+        ),
+        Quote(
+            NB01,
+            "demo-bezier-plane-after",
+            "the loss there is about 0.2",
+            mid,
+            rf"middle of the curve {NUM},",
+            about(0.2, 0.05),
+        ),
+        Quote(
+            NB01,
+            "demo-bezier-plane-after",
+            "(loss about 1.8)",
+            mid,
+            rf"theta_mid {NUM};",
+            about(1.8, 0.1),
+        ),
+    ]
+
+
 def _quotes_02() -> list[Quote]:
     row = {label: rf"^{label}" + r"\s+" for label in ("full batch", "batch 32")}
     q = [
@@ -1147,7 +1194,9 @@ def _quotes_03() -> list[Quote]:
     ]
 
 
-QUOTES: list[Quote] = _quotes_01() + _quotes_01_batch_norm() + _quotes_02() + _quotes_03()
+QUOTES: list[Quote] = (
+    _quotes_01() + _quotes_01_batch_norm() + _quotes_01_bezier_plane() + _quotes_02() + _quotes_03()
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1261,6 +1310,20 @@ def bn_scale_invariant(printed: Printed) -> None:
     assert before == after, f"batch-norm network, first layer x 3: {before} -> {after}"
 
 
+def control_point_twice_as_far(printed: Printed) -> None:
+    control = one(printed, "demo-bezier-plane", rf"theta_mid at \(x, y\) = \(\S+, {NUM}\)")
+    middle = one(printed, "demo-bezier-plane", rf"alpha = 0.5\) at \(x, y\) = \(\S+, {NUM}\)")
+    # Both are printed to one decimal: 2 * middle is off by up to 0.1, control by 0.05.
+    assert abs(control - 2 * middle) <= 0.15, (
+        f"theta_mid at y = {control}, the curve's middle {middle}"
+    )
+
+
+def curve_in_the_plane(printed: Printed) -> None:
+    distance = one(printed, "demo-bezier-plane", rf"from the plane: {NUM}")
+    assert distance <= 1e-4, f"the curve's points are up to {distance} off the plane"
+
+
 CLAIMS: list[Claim] = [
     Claim(NB01, "demo-bn-after", "unchanged to the four printed digits", bn_scale_invariant),
     Claim(
@@ -1276,6 +1339,13 @@ CLAIMS: list[Claim] = [
         bn_recomputed_more_accurate,
     ),
     Claim(NB01, "demo-bn-after", "stays above 1 for every pair", bn_barrier_stays_above_one),
+    Claim(
+        NB01,
+        "demo-bezier-plane-after",
+        "twice as far from the line as the curve's middle",
+        control_point_twice_as_far,
+    ),
+    Claim(NB01, "demo-bezier-plane-after", "up to float rounding", curve_in_the_plane),
     Claim(
         NB02,
         "demo-hvp-after",
