@@ -183,7 +183,7 @@ with needs("interpolate", "barrier_height"):
 #   guess (about 0.66 with the true statistics). So curve (a) stalls near the chance-level loss
 #   $\ln 4$ (the dotted line; highest about 1.45), with an accuracy near chance (about 0.29).
 # * **Recomputed statistics.** Curve (b) stays low for longer near both endpoints, and its accuracy
-#   (dashed) stays higher. In the table, its mean height above the chord is lower than without
+#   (dashed) stays above that of curve (a) (the table's mean accuracies). In the table, its mean height above the chord is lower than without
 #   batch norm for every pair of seeds (about 0.5 against 0.7 to 1.1), and its mean accuracy on the
 #   line is higher.
 # * **The barrier is still there.** The peak in the middle stays above 1 for every pair. For seeds 1
