@@ -10,9 +10,11 @@ Data
 
 Models and training
     `make_mlp` builds a small ReLU MLP as an `nn.Sequential` (the Linear layers are named
-    "0", "2", "4", ...); `train` trains it in place with Adam or SGD, optionally keeping a
-    pruning `mask` at zero; `evaluate`, `cross_entropy` and `accuracy` measure it, either
-    with its own parameters or with a `params` dict you pass in.
+    "0", "2", "4", ...), optionally with batch normalisation after every hidden layer;
+    `train` trains it in place with Adam or SGD, optionally keeping a pruning `mask` at
+    zero; `evaluate`, `cross_entropy` and `accuracy` measure it, either with its own
+    parameters or with a `params` dict you pass in (which may also hold batch-norm running
+    statistics); `batch_norm_statistics` recomputes those statistics for any parameters.
 
 Parameters as data
     `Params` is an ordered ``dict[str, torch.Tensor]`` keyed like ``model.named_parameters()``.
@@ -44,6 +46,7 @@ Speed
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 import weakref
@@ -69,6 +72,7 @@ __all__ = [
     "Dataset",
     "Params",
     "accuracy",
+    "batch_norm_statistics",
     "cross_entropy",
     "evaluate",
     "flat_loss_fn",
@@ -220,6 +224,8 @@ def make_mlp(
     out_dim: int = NUM_CLASSES,
     seed: int = 0,
     activation: Literal["relu", "tanh"] = "relu",
+    *,
+    batch_norm: bool = False,
 ) -> nn.Sequential:
     """Build a seeded MLP ``Linear -> act -> Linear -> act -> ... -> Linear``.
 
@@ -228,12 +234,21 @@ def make_mlp(
     drawn like `nn.Linear`'s default, uniform in [-1/sqrt(fan_in), 1/sqrt(fan_in)], but from a
     `torch.Generator` seeded with `seed`: the global random state is neither used nor changed.
 
+    With ``batch_norm=True`` every hidden Linear layer is followed by an `nn.BatchNorm1d`
+    (before the activation): ``Linear -> BatchNorm1d -> act -> ... -> Linear``, so with two
+    hidden layers the Linear layers are "0", "3", "6" and the batch-norm layers "1", "4".
+    The Linear layers get the same initial values as without batch norm (same `seed`); each
+    batch-norm layer starts as PyTorch's default (scale 1, shift 0, running mean 0, running
+    variance 1). Such a model has state besides its parameters: evaluate it in eval mode
+    with the running statistics that fit its parameters (see `batch_norm_statistics`).
+
     Args:
         in_dim: int >= 1, input features.
         hidden: sequence of ints >= 1, widths of the hidden layers (may be empty).
         out_dim: int >= 1, outputs (logits).
         seed: int, seed of the initialisation.
         activation: "relu" (default) or "tanh".
+        batch_norm: bool, insert batch normalisation after every hidden layer (default False).
 
     Returns:
         A float32 `nn.Sequential` in training mode. The same arguments give bitwise-identical
@@ -249,6 +264,8 @@ def make_mlp(
         raise ValueError(f"seed must be an int, got {seed!r}")
     if activation not in _ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+    if not isinstance(batch_norm, bool):
+        raise ValueError(f"batch_norm must be a bool, got {batch_norm!r}")
     generator = torch.Generator().manual_seed(seed)
     sizes = [in_dim, *widths, out_dim]
     layers: list[nn.Module] = []
@@ -261,6 +278,8 @@ def make_mlp(
             linear.bias.copy_(_uniform((fan_out,), bound, generator))
         layers.append(linear)
         if i < len(sizes) - 2:
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(fan_out))
             layers.append(_ACTIVATIONS[activation]())
     return nn.Sequential(*layers)
 
@@ -523,6 +542,80 @@ def accuracy(
 ) -> float:
     """Accuracy in [0, 1] of `model` on (X, y) as a Python float; arguments as in `evaluate`."""
     return evaluate(model, X, y, params)[1]
+
+
+def batch_norm_statistics(
+    model: nn.Module, X: torch.Tensor, params: Mapping[str, torch.Tensor] | None = None
+) -> Params:
+    """The running statistics that the batch-norm layers of `model` should hold at `params`.
+
+    Runs the model once, in training mode, on all of X with the parameters `params` (default:
+    its own) and returns the mean and variance of every batch-norm layer's input over X: what
+    the layers would store after that pass with ``momentum=None`` and freshly reset running
+    statistics (like ``torch.optim.swa_utils.update_bn`` with one batch). As in PyTorch, the
+    stored variance is the unbiased one (divided by N - 1). Each layer sees the output of the
+    layers before it normalised with their new statistics, so a deep network needs one pass.
+
+    The model itself is not changed (a copy is run): its parameters, buffers and train/eval
+    mode stay as they are. To evaluate a network with the statistics that fit its parameters,
+    merge the two dicts and run the model in eval mode::
+
+        model.eval()
+        stats = batch_norm_statistics(model, X_train, params)
+        loss, acc = evaluate(model, X_test, y_test, {**params, **stats})
+
+    Args:
+        model: `nn.Module` with at least one batch-norm layer (`nn.BatchNorm1d`, ...) that
+            tracks running statistics; not modified.
+        X: float tensor of shape (N, D) with N >= 2, the inputs (normally the training set).
+        params: optional `Params` to use instead of the model's own parameters; it must name
+            every parameter of the model and may also name buffers (running statistics in it
+            are ignored: they are what is recomputed).
+
+    Returns:
+        `Params` with the keys ``"<layer>.running_mean"`` and ``"<layer>.running_var"`` of every
+        batch-norm layer, in ``model.named_buffers()`` order: new float tensors of shape
+        (features,), without gradients. The same arguments give bitwise-identical results.
+    """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be an nn.Module, got {type(model).__name__}")
+    norms = {
+        name: m
+        for name, m in model.named_modules()
+        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats
+    }
+    if not norms:
+        raise ValueError("model has no batch-norm layer that tracks running statistics")
+    if not isinstance(X, torch.Tensor) or X.dim() != 2 or not X.is_floating_point():
+        desc = f"{X.dtype} {tuple(X.shape)}" if isinstance(X, torch.Tensor) else type(X).__name__
+        raise ValueError(f"X must be a 2-D floating tensor (N, D), got {desc}")
+    if X.shape[0] < 2:
+        raise ValueError(f"X must have at least 2 rows to compute a variance, got {X.shape[0]}")
+    named = dict(model.named_parameters())
+    if params is not None:
+        if not isinstance(params, Mapping):
+            raise ValueError(f"params must be a dict of tensors, got {type(params).__name__}")
+        buffers = dict(model.named_buffers())
+        unknown = sorted(k for k in params if k not in named and k not in buffers)
+        if unknown:
+            raise ValueError(f"params keys are not parameters or buffers of the model: {unknown}")
+        _check_params_like({k: params[k] for k in named if k in params}, named, "params")
+    copied = copy.deepcopy(model)
+    if params is not None:
+        load_params(copied, {k: params[k] for k in named})
+    for name, module in copied.named_modules():
+        if name in norms:
+            module.reset_running_stats()
+            module.momentum = None  # cumulative average: after one batch, that batch's statistics
+    copied.train()
+    with torch.no_grad():
+        copied(X)
+    stats: Params = {}
+    for name, buffer in copied.named_buffers():
+        layer, _, kind = name.rpartition(".")
+        if layer in norms and kind in ("running_mean", "running_var"):
+            stats[name] = buffer.detach().clone()
+    return stats
 
 
 # --------------------------------------------------------------------------------------------

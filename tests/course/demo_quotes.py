@@ -331,6 +331,216 @@ def _quotes_01() -> list[Quote]:
     return q
 
 
+def _quotes_01_batch_norm() -> list[Quote]:
+    """Notebook 01: batch norm on the straight line (05a)."""
+    scale, var = "demo-bn-train", "demo-bn-line"
+
+    def cell_of_row(pair: tuple[int, int], column: int) -> str:
+        """The pattern of the table's `column` (0-based, over the 9 numbers) in the row `pair`."""
+        return rf"^{pair[0]}, {pair[1]}" + r"\s+\S+" * column + rf"\s+{NUM}"
+
+    q = [
+        Quote(
+            NB01,
+            "demo-bn-after",
+            "(about 0.29 both times)",
+            scale,
+            rf"x 3, with batch norm: test loss {NUM} ->",
+            about(0.29, 0.01),
+        ),
+        Quote(
+            NB01,
+            "demo-bn-after",
+            "(about 0.29 both times)",
+            scale,
+            rf"x 3, with batch norm: test loss \S+ -> {NUM}",
+            about(0.29, 0.01),
+        ),
+        Quote(
+            NB01,
+            "demo-bn-after",
+            "from about 0.20",
+            scale,
+            rf"x 3, without: test loss {NUM} ->",
+            about(0.20, 0.02),
+        ),
+        Quote(
+            NB01,
+            "demo-bn-after",
+            "to about 0.54",
+            scale,
+            rf"x 3, without: test loss \S+ -> {NUM}",
+            about(0.54, 0.03),
+        ),
+        Quote(
+            NB01,
+            "demo-bn-after",
+            "about 0.46 (first batch-norm layer)",
+            var,
+            rf"batch-norm layer 1: mean {NUM},",
+            about(0.46, 0.03),
+        ),
+        Quote(
+            NB01,
+            "demo-bn-after",
+            "and 0.38 (second)",
+            var,
+            rf"batch-norm layer 4: mean {NUM},",
+            about(0.38, 0.03),
+        ),
+        Quote(
+            NB01,
+            "demo-bn-after",
+            "the smallest variance ratio is about 0.001",
+            var,
+            rf"batch-norm layer 1: .*smallest {NUM}",
+            about(0.001, 0.001),
+        ),
+        Quote(
+            NB01,
+            "demo-bn-after",
+            "about 0.57 against",
+            var,
+            rf"\(a\) interpolated: std of the logits {NUM},",
+            about(0.57, 0.05),
+        ),
+        Quote(
+            NB01,
+            "demo-bn-after",
+            "against 2.0 with the true statistics",
+            var,
+            rf"\(b\) recomputed: std of the logits {NUM},",
+            about(2.0, 0.1),
+        ),
+        Quote(
+            NB01,
+            "demo-bn-after",
+            "about 0.41 on average",
+            var,
+            rf"\(a\) interpolated: .*predicted probability {NUM}",
+            about(0.41, 0.03),
+        ),
+        Quote(
+            NB01,
+            "demo-bn-after",
+            "(about 0.66 with the true statistics)",
+            var,
+            rf"\(b\) recomputed: .*predicted probability {NUM}",
+            about(0.66, 0.03),
+        ),
+        Quote(
+            NB01,
+            "demo-bn-after",
+            "the 0.25 of a uniform guess",
+            "demo-train-independent",
+            rf"chance level: .*accuracy {NUM}",
+            exactly(0.25),
+        ),
+        Quote(
+            NB01,
+            "demo-bn-after",
+            "highest about 1.45",
+            var,
+            rf"^\(a\) .*highest test loss {NUM}",
+            about(1.45, 0.05),
+        ),
+        Quote(
+            NB01,
+            "demo-bn-after",
+            "accuracy near chance (about 0.29)",
+            var,
+            rf"^\(a\) .*\(accuracy there {NUM}\)",
+            about(0.29, 0.03),
+        ),
+        Quote(
+            NB01,
+            "demo-bn-after",
+            "(about 1.9 against 1.6)",
+            var,
+            cell_of_row((1, 2), 1),
+            about(1.9, 0.1),
+        ),
+        Quote(
+            NB01,
+            "demo-bn-after",
+            "(about 1.9 against 1.6)",
+            var,
+            cell_of_row((1, 2), 2),
+            about(1.6, 0.1),
+        ),
+        Quote(
+            NB01,
+            "demo-bn-after",
+            "against 0.7 to 1.1)",
+            var,
+            cell_of_row((1, 2), 5),
+            about(0.7, 0.05),
+        ),
+        Quote(
+            NB01,
+            "demo-bn-after",
+            "against 0.7 to 1.1)",
+            var,
+            cell_of_row((5, 6), 5),
+            about(1.1, 0.05),
+        ),
+    ]
+    q += [
+        Quote(
+            NB01, "demo-bn-after", "(about 0.5 against", var, cell_of_row(pair, 4), about(0.5, 0.07)
+        )
+        for pair in ((1, 2), (3, 4), (5, 6))
+    ]
+    return q
+
+
+def _quotes_01_bezier_plane() -> list[Quote]:
+    """Notebook 01: the loss on the plane of the trained Bezier curve (section 4)."""
+    mid = "demo-bezier-plane"
+    return [
+        Quote(
+            NB01,
+            "demo-bezier-plane-after",
+            "about 1.3 thousand dimensions",
+            mid,
+            rf"the {NUM}-dimensional weight space",
+            about(1300, 50),
+        ),
+        Quote(
+            NB01,
+            "demo-bezier-plane-after",
+            "the test loss is about 1.8, the ridge",
+            mid,
+            rf"middle of the straight line {NUM},",
+            about(1.8, 0.1),
+        ),
+        Quote(
+            NB01,
+            "demo-bezier-plane-after",
+            "about 0.3 of",
+            mid,
+            rf"{NUM} of \|theta_b - theta_a\| away",
+            about(0.3, 0.03),
+        ),
+        Quote(
+            NB01,
+            "demo-bezier-plane-after",
+            "the loss there is about 0.2",
+            mid,
+            rf"middle of the curve {NUM},",
+            about(0.2, 0.05),
+        ),
+        Quote(
+            NB01,
+            "demo-bezier-plane-after",
+            "(loss about 1.8)",
+            mid,
+            rf"theta_mid {NUM};",
+            about(1.8, 0.1),
+        ),
+    ]
+
+
 def _quotes_02() -> list[Quote]:
     row = {label: rf"^{label}" + r"\s+" for label in ("full batch", "batch 32")}
     q = [
@@ -984,7 +1194,9 @@ def _quotes_03() -> list[Quote]:
     ]
 
 
-QUOTES: list[Quote] = _quotes_01() + _quotes_02() + _quotes_03()
+QUOTES: list[Quote] = (
+    _quotes_01() + _quotes_01_batch_norm() + _quotes_01_bezier_plane() + _quotes_02() + _quotes_03()
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1066,7 +1278,85 @@ def power_iteration_matches(printed: Printed) -> None:
     assert exact == power, f"eigvalsh {exact}, power iteration {power}"
 
 
+def _bn_rows(printed: Printed) -> list[list[float]]:
+    """The rows of demo-bn-line's table: barrier, mean height above the chord and mean accuracy,
+    each for (a) interpolated statistics, (b) recomputed statistics, (c) no batch norm."""
+    rows = [
+        [float(v) for v in match.group(1).split()]
+        for match in re.finditer(r"^\d+, \d+\s+(.*)$", printed["demo-bn-line"], re.MULTILINE)
+    ]
+    assert len(rows) == 3 and all(len(r) == 9 for r in rows), f"the table of demo-bn-line: {rows}"
+    return rows
+
+
+def bn_recomputed_lower_on_average(printed: Printed) -> None:
+    heights = [(r[4], r[5]) for r in _bn_rows(printed)]
+    assert all(b < c for b, c in heights), f"mean heights above the chord, (b) and (c): {heights}"
+
+
+def bn_recomputed_more_accurate(printed: Printed) -> None:
+    accuracies = [(r[7], r[8]) for r in _bn_rows(printed)]
+    assert all(b > c for b, c in accuracies), f"mean accuracies, (b) and (c): {accuracies}"
+
+
+def bn_recomputed_above_interpolated(printed: Printed) -> None:
+    accuracies = [(r[6], r[7]) for r in _bn_rows(printed)]
+    assert all(a < b for a, b in accuracies), f"mean accuracies, (a) and (b): {accuracies}"
+
+
+def bn_barrier_stays_above_one(printed: Printed) -> None:
+    barriers = [r[1] for r in _bn_rows(printed)]
+    assert min(barriers) > 1.0, f"barriers with recomputed statistics: {barriers}"
+
+
+def bn_scale_invariant(printed: Printed) -> None:
+    before = one(printed, "demo-bn-train", rf"with batch norm: test loss {NUM} ->")
+    after = one(printed, "demo-bn-train", rf"with batch norm: test loss \S+ -> {NUM}")
+    assert before == after, f"batch-norm network, first layer x 3: {before} -> {after}"
+
+
+def control_point_twice_as_far(printed: Printed) -> None:
+    control = one(printed, "demo-bezier-plane", rf"theta_mid at \(x, y\) = \(\S+, {NUM}\)")
+    middle = one(printed, "demo-bezier-plane", rf"alpha = 0.5\) at \(x, y\) = \(\S+, {NUM}\)")
+    # Both are printed to one decimal: 2 * middle is off by up to 0.1, control by 0.05.
+    assert abs(control - 2 * middle) <= 0.15, (
+        f"theta_mid at y = {control}, the curve's middle {middle}"
+    )
+
+
+def curve_in_the_plane(printed: Printed) -> None:
+    distance = one(printed, "demo-bezier-plane", rf"from the plane: {NUM}")
+    assert distance <= 1e-4, f"the curve's points are up to {distance} off the plane"
+
+
 CLAIMS: list[Claim] = [
+    Claim(NB01, "demo-bn-after", "unchanged to the four printed digits", bn_scale_invariant),
+    Claim(
+        NB01,
+        "demo-bn-after",
+        "lower than without batch norm for every pair of seeds",
+        bn_recomputed_lower_on_average,
+    ),
+    Claim(
+        NB01,
+        "demo-bn-after",
+        "its mean accuracy on the line is higher",
+        bn_recomputed_more_accurate,
+    ),
+    Claim(
+        NB01,
+        "demo-bn-after",
+        "stays above that of curve (a) (the table's mean accuracies)",
+        bn_recomputed_above_interpolated,
+    ),
+    Claim(NB01, "demo-bn-after", "stays above 1 for every pair", bn_barrier_stays_above_one),
+    Claim(
+        NB01,
+        "demo-bezier-plane-after",
+        "twice as far from the line as the curve's middle",
+        control_point_twice_as_far,
+    ),
+    Claim(NB01, "demo-bezier-plane-after", "up to float rounding", curve_in_the_plane),
     Claim(
         NB02,
         "demo-hvp-after",

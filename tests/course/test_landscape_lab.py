@@ -503,6 +503,123 @@ def test_evaluate_rejects_unknown_params(small_data: ll.Dataset) -> None:
 
 
 # ------------------------------------------------------------------------------------------
+# Batch normalisation
+# ------------------------------------------------------------------------------------------
+
+BN_EPS = 1e-5
+"""nn.BatchNorm1d's default eps, used by the oracle below."""
+
+
+def test_make_mlp_batch_norm_structure_and_init() -> None:
+    """batch_norm=True puts a BatchNorm1d after every hidden Linear (Linear "0", "3", "6");
+    the Linear layers start as without batch norm; a non-bool is rejected."""
+    model = ll.make_mlp(seed=4, batch_norm=True)
+    names = [name for name, _ in model.named_children()]
+    assert names == [str(i) for i in range(7)]
+    assert all(isinstance(model[i], nn.Linear) for i in (0, 3, 6))
+    assert all(isinstance(model[i], nn.BatchNorm1d) for i in (1, 4))
+    assert all(isinstance(model[i], nn.ReLU) for i in (2, 5))
+    plain = ll.make_mlp(seed=4)
+    for bn_index, plain_index in ((0, 0), (3, 2), (6, 4)):
+        assert torch.equal(model[bn_index].weight, plain[plain_index].weight)
+        assert torch.equal(model[bn_index].bias, plain[plain_index].bias)
+    assert torch.equal(model[1].weight.detach(), torch.ones(32))
+    assert torch.equal(model[4].running_var, torch.ones(32))
+    assert len(ll.make_mlp(hidden=(), batch_norm=True)) == 1
+    with pytest.raises(ValueError, match="batch_norm"):
+        ll.make_mlp(batch_norm=1)
+
+
+def _bn_oracle(params: dict, X: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Oracle: the statistics of the batch-norm inputs of a 2-hidden-layer BN MLP, computed
+    layer by layer in float64 from the formulas (batch mean, unbiased variance; normalise with
+    the biased one, as in training mode)."""
+    p = {k: v.to(torch.float64) for k, v in params.items()}
+    h = X.to(torch.float64)
+    stats = {}
+    for linear, norm in (("0", "1"), ("3", "4")):
+        z = h @ p[f"{linear}.weight"].T + p[f"{linear}.bias"]
+        mean, var = z.mean(0), z.var(0, unbiased=False)
+        stats[f"{norm}.running_mean"] = mean
+        stats[f"{norm}.running_var"] = z.var(0, unbiased=True)
+        normalised = (z - mean) / torch.sqrt(var + BN_EPS)
+        h = torch.relu(p[f"{norm}.weight"] * normalised + p[f"{norm}.bias"])
+    return stats
+
+
+def test_batch_norm_statistics_match_oracle_and_leave_model_alone(
+    small_data: ll.Dataset,
+) -> None:
+    """The statistics equal the layer-by-layer oracle, for the model's own parameters and for
+    other params (whose own running statistics are ignored); the model keeps its parameters,
+    buffers and mode."""
+    X = small_data.X_train
+    model = ll.make_mlp(seed=1, batch_norm=True)
+    ll.train(model, X, small_data.y_train, steps=QUICK_STEPS, batch_size=16, seed=0)
+    model.eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    other = ll.make_mlp(seed=2, batch_norm=True)
+    with torch.no_grad():
+        other[1].weight.mul_(2.0)
+        other[4].bias.add_(0.5)
+    other_params = {**ll.params_of(other), "1.running_mean": torch.full((32,), 7.0)}
+    for params in (None, other_params):
+        stats = ll.batch_norm_statistics(model, X, params)
+        expected = _bn_oracle(ll.params_of(model) if params is None else params, X)
+        assert list(stats) == ["1.running_mean", "1.running_var", "4.running_mean", "4.running_var"]
+        for key, value in stats.items():
+            assert value.dtype == torch.float32 and not value.requires_grad
+            torch.testing.assert_close(value.to(torch.float64), expected[key], rtol=1e-4, atol=1e-5)
+    assert not model.training
+    after = model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    again = ll.batch_norm_statistics(model, X, other_params)
+    assert all(torch.equal(again[k], stats[k]) for k in stats)
+
+
+def test_batch_norm_statistics_make_eval_mode_match_training_mode(data: ll.Dataset) -> None:
+    """With recomputed statistics, eval mode on X gives the training-mode outputs on the whole
+    of X (up to the unbiased/biased variance, a factor (N - 1) / N); hence scaling the weights
+    that feed a batch-norm layer by c > 0 leaves the evaluated loss unchanged."""
+    X, y = data.X_train, data.y_train
+    model = ll.make_mlp(seed=3, batch_norm=True)
+    params = ll.params_of(model)
+    with torch.no_grad():
+        train_logits = model(X)
+    model.eval()
+    stats = ll.batch_norm_statistics(model, X, params)
+    with torch.no_grad():
+        eval_logits = functional_call(model, {**params, **stats}, (X,))
+    torch.testing.assert_close(eval_logits, train_logits, rtol=1e-3, atol=1e-3)
+    scaled = {**params, "0.weight": 3.0 * params["0.weight"], "0.bias": 3.0 * params["0.bias"]}
+    scaled_stats = ll.batch_norm_statistics(model, X, scaled)
+    torch.testing.assert_close(
+        ll.cross_entropy(model, X, y, {**scaled, **scaled_stats}),
+        ll.cross_entropy(model, X, y, {**params, **stats}),
+        rtol=1e-4,
+        atol=1e-5,
+    )
+
+
+def test_batch_norm_statistics_reject_bad_input(small_data: ll.Dataset) -> None:
+    """No batch-norm layer, a single row, non-2-D X and unknown or missing params raise."""
+    X = small_data.X_train
+    model = ll.make_mlp(seed=0, batch_norm=True)
+    with pytest.raises(ValueError, match="batch-norm"):
+        ll.batch_norm_statistics(ll.make_mlp(seed=0), X)
+    with pytest.raises(ValueError, match="2 rows"):
+        ll.batch_norm_statistics(model, X[:1])
+    with pytest.raises(ValueError, match="X"):
+        ll.batch_norm_statistics(model, X[:, 0])
+    with pytest.raises(ValueError, match="params"):
+        ll.batch_norm_statistics(model, X, {**ll.params_of(model), "9.weight": torch.zeros(1)})
+    missing = ll.params_of(model)
+    del missing["0.bias"]
+    with pytest.raises(ValueError, match="params"):
+        ll.batch_norm_statistics(model, X, missing)
+
+
+# ------------------------------------------------------------------------------------------
 # Training
 # ------------------------------------------------------------------------------------------
 
@@ -718,6 +835,7 @@ def test_plot_decision_boundary(small_data: ll.Dataset) -> None:
 ALLOWED_TOP_LEVEL_IMPORTS = {
     "__future__",
     "collections",
+    "copy",
     "dataclasses",
     "itertools",
     "math",

@@ -14,7 +14,8 @@
 # 1. compute points on the straight line and on a quadratic Bezier curve between two sets of
 #    network parameters, and the loss of a network all along such a path;
 # 2. measure a loss barrier by the two definitions in the literature (Frankle et al., 2020;
-#    Entezari et al., 2022) and say when they disagree;
+#    Entezari et al., 2022), say when they disagree, and measure it correctly for networks with
+#    batch normalisation;
 # 3. decide whether two solutions are *linearly mode-connected*, and group many solutions into
 #    linearly connected basins (practice problem 1);
 # 4. train the control point of a Bezier curve so that the curve bends around a barrier

@@ -238,3 +238,99 @@ with needs("interpolate", "loss_along_path", "barrier_height", "interpolated_bar
 # This is why **a barrier on the straight line does not prove that two solutions lie in separate
 # basins**: a curved low-loss path may exist. "Not linearly connected" is a statement about one
 # particular path.
+
+# %% [markdown] id="demo-bezier-plane-intro"
+# ### Demonstration: the loss on the plane of the curve
+#
+# Every point of the curve is a weighted average of $\theta_a$, $\theta_{\text{mid}}$ and
+# $\theta_b$ with weights that sum to 1, so the whole curve lies in the plane through these three
+# points. Garipov et al. (2018, their Figure 1) draw the loss over this plane. To draw it without
+# distortion we need an **orthonormal** basis of the plane. Gram–Schmidt gives one:
+#
+# $$u_1 = \frac{\theta_b - \theta_a}{\lVert\theta_b - \theta_a\rVert},\qquad
+# u_2 = \frac{v}{\lVert v\rVert}\quad\text{with}\quad
+# v = (\theta_{\text{mid}} - \theta_a) - \langle \theta_{\text{mid}} - \theta_a, u_1\rangle\, u_1 .$$
+#
+# The point with coordinates $(x, y)$ is $\theta_a + x\,u_1 + y\,u_2$. So $\theta_a$ sits at
+# $(0, 0)$ and $\theta_b$ at $(\lVert\theta_b - \theta_a\rVert, 0)$, and with equal scales on both
+# axes a distance on the plot is the distance in weight space. With the raw directions
+# $\theta_b - \theta_a$ and $\theta_{\text{mid}} - \theta_a$ as axes, the picture would be sheared
+# and stretched. The cell evaluates the test loss on a 25 × 25 grid in one batched call
+# (`torch.func.vmap` over `lab.flat_loss_fn`), draws $\log_{10}$ of it with fixed contour levels,
+# and projects points of the trained curve (computed with your `bezier_point`) onto the plane.
+
+# %% id="demo-bezier-plane" role="demo"
+with needs("bezier_point", "train_bezier_midpoint"):
+    if "theta_mid" not in globals():  # the demonstration above was skipped
+        raise NotImplementedError
+    flat_a, flat_b, flat_mid = (lab.flatten_params(t) for t in (theta_a, theta_b, theta_mid))
+    # Gram-Schmidt: u1 along the straight line, u2 towards theta_mid, orthogonal to u1.
+    u1 = flat_b - flat_a
+    length_ab = float(u1.norm())
+    u1 = u1 / length_ab
+    mid_x = float((flat_mid - flat_a) @ u1)
+    u2 = (flat_mid - flat_a) - mid_x * u1
+    mid_y = float(u2.norm())
+    u2 = u2 / mid_y
+
+    GRID = 25
+    xs = torch.linspace(-0.2, 1.2, GRID) * length_ab
+    ys = torch.linspace(-0.25, 1.15, GRID) * mid_y
+    grid_x, grid_y = torch.meshgrid(xs, ys, indexing="ij")
+    grid_thetas = flat_a + grid_x.reshape(-1, 1) * u1 + grid_y.reshape(-1, 1) * u2
+    plane_loss = lab.flat_loss_fn(model, X_test, y_test)
+    with torch.no_grad():
+        Z = torch.cat([torch.func.vmap(plane_loss)(chunk) for chunk in grid_thetas.split(125)])
+        Z = Z.reshape(GRID, GRID)  # Z[i, j] = test loss at (xs[i], ys[j])
+
+        # Points of the curve, projected onto the plane; the residual is the distance from it.
+        curve_alphas = torch.linspace(0.0, 1.0, 41).tolist()
+        offsets = torch.stack([lab.flatten_params(bezier_point(theta_a, theta_mid, theta_b, alpha))
+                               for alpha in curve_alphas]) - flat_a
+        curve_x, curve_y = offsets @ u1, offsets @ u2
+        off_plane = float((offsets - curve_x[:, None] * u1 - curve_y[:, None] * u2).norm(dim=1).max())
+        loss_line_middle = float(plane_loss(flat_a + 0.5 * length_ab * u1))
+        loss_curve_middle = float(plane_loss(flat_a + offsets[20]))
+        loss_control = float(plane_loss(flat_mid))
+
+    levels = np.linspace(math.log10(float(Z.min())), math.log10(float(Z.max())), 25)
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    filled = ax.contourf(xs.numpy(), ys.numpy(), Z.log10().T.numpy(), levels=levels, cmap="viridis")
+    ax.contour(xs.numpy(), ys.numpy(), Z.log10().T.numpy(), levels=levels, colors="k",
+               linewidths=0.3)
+    fig.colorbar(filled, ax=ax, label="log10 test loss")
+    ax.plot([0.0, length_ab], [0.0, 0.0], color="white", linestyle="--", label="straight line")
+    ax.plot(curve_x.numpy(), curve_y.numpy(), color="red", label="trained Bezier curve")
+    for (x, y), name in (((0.0, 0.0), r"$\theta_a$"), ((length_ab, 0.0), r"$\theta_b$"),
+                         ((mid_x, mid_y), r"$\theta_{\mathrm{mid}}$")):
+        ax.plot([x], [y], marker="o", color="white", markeredgecolor="black")
+        ax.annotate(name, (x, y), textcoords="offset points", xytext=(6, 6), color="white")
+    ax.set_aspect("equal")
+    ax.set_xlabel(r"$x$ (along $u_1$, towards $\theta_b$)")
+    ax.set_ylabel(r"$y$ (along $u_2$)")
+    ax.set_title("Test loss on the plane through theta_a, theta_b and theta_mid")
+    ax.legend(loc="upper right", fontsize="small")
+    plt.show()
+
+    print(f"the plane is a 2-D slice of the {flat_a.numel()}-dimensional weight space")
+    print(f"|theta_b - theta_a| = {length_ab:.1f}; theta_mid at (x, y) = ({mid_x:.1f}, {mid_y:.1f}); "
+          f"u1 . u2 = {float(u1 @ u2):.1e}")
+    print(f"largest distance of the curve's points from the plane: {off_plane:.1e}")
+    print(f"middle of the curve (alpha = 0.5) at (x, y) = ({float(curve_x[20]):.1f}, "
+          f"{float(curve_y[20]):.1f}): {float(curve_y[20]) / length_ab:.2f} of |theta_b - theta_a| "
+          f"away from the straight line")
+    print(f"test loss: middle of the straight line {loss_line_middle:.2f}, middle of the curve "
+          f"{loss_curve_middle:.2f}, theta_mid {loss_control:.2f}; on the grid "
+          f"{float(Z.min()):.2f} to {float(Z.max()):.1f}")
+
+# %% [markdown] id="demo-bezier-plane-after"
+# **What to look for.** The two solutions lie at the ends of one dark, low-loss valley shaped like
+# an arc. The straight line (dashed) cuts straight across the high ground inside the arc. At its
+# middle the test loss is about 1.8, the ridge of section 3. The trained curve (red) follows the
+# valley instead. Its middle lies about 0.3 of $\lVert\theta_b - \theta_a\rVert$ away from the
+# straight line, and the loss there is about 0.2. The control point $\theta_{\text{mid}}$ lies well
+# outside the valley (loss about 1.8), twice as far from the line as the curve's middle, because
+# $\theta(\tfrac12)$ is $\tfrac12\theta_{\text{mid}} + \tfrac14(\theta_a + \theta_b)$. The curve
+# lies in the plane up to float rounding (the printed distance). Remember that this is a 2-D slice
+# of a weight space of about 1.3 thousand dimensions. The valley looks narrow here, but the picture
+# says nothing about the directions off the plane.
