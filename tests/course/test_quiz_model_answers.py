@@ -20,10 +20,11 @@ import nbformat
 import numpy as np
 import pytest
 import torch
+from traitlets.config import Config
 
 from autograder.checks import registry
 from autograder.content.parse import explanations, read_content
-from autograder.pipeline import build
+from autograder.pipeline import build, feedback
 from solutions import quiz
 from solutions.landscape_geometry.surfaces import (
     filter_normalize,
@@ -343,3 +344,19 @@ def test_each_quiz_item_has_an_explanation_naming_its_key() -> None:
         assert f"the answer is {letter}" in explained[item], item
     for description, term in quiz.KEY_TERMS.items():
         assert f"| {description} | **{term}** |" in explained["key_terms"], description
+
+
+def test_feedback_shows_each_quiz_explanation_below_its_tests() -> None:
+    """What `autograder feedback` adds to the quiz's page (here to the source notebook, whose
+    cells an autograded quiz has too)."""
+    config = Config()
+    config.CourseDirectory.root = str(SPEC.root.parents[1])
+    config.CourseDirectory.source_directory = SPEC.root.parent.name
+    nb = nbformat.read(str(SPEC.root / "04_quiz.ipynb"), as_version=4)
+    resources = {"nbgrader": {"assignment": SPEC.id, "notebook": "04_quiz"}}
+    nb, _ = feedback.AddExplanations(config=config).preprocess(nb, resources)
+    explained = explanations(SPEC, "04_quiz")
+    for item, text in explained.items():
+        (at,) = [i for i, c in enumerate(nb.cells) if c.source == text]
+        above = nb.cells[at - 1].metadata["nbgrader"]["grade_id"]
+        assert above.startswith(f"test_{item}_"), (item, above)
