@@ -38,10 +38,13 @@ c.Execute.kernel_name = "python3"
 
 # Students must not see the hidden tests in generated feedback (nbgrader issue #917 shows them
 # by default): feedback replaces each hidden-test region by a one-line comment and keeps only
-# the failure message. This also makes formgrader's feedback button safe.
+# the failure message. This also makes formgrader's feedback button safe. The explanations of
+# the quiz answers (content cells of role "explanation", in no notebook) are added to the
+# feedback pages only.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "autograder.pipeline.feedback.HideHiddenTests",
+    "autograder.pipeline.feedback.AddExplanations",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 c.ClearHiddenTests.enforce_metadata = True

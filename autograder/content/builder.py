@@ -17,6 +17,10 @@ For every notebook of the spec, ``<content dir>/<notebook>.py`` (:mod:`.parse`) 
   into the registry (``check_function("<item>", <item>, part="<part>")``);
 - a ``written`` cell is a hand-graded markdown answer (its text is the model answer and
   rubric);
+- an ``explanation`` cell becomes no cell at all: it explains the answer of a graded item of
+  the notebook, and only the feedback pages show it, after grading (:func:`explanations`,
+  :class:`autograder.pipeline.feedback.AddExplanations`); the build checks that its item
+  is an answer of the notebook, explained once;
 - every cell records its role in its metadata (``metadata.autograder.role``): grading can
   skip what does not decide a grade.
 
@@ -43,14 +47,12 @@ from autograder.checks import registry
 from autograder.errors import SpecError
 from autograder.spec import AssignmentSpec
 
-from .parse import Content, ContentCell, read_content
+from .parse import ROLE_KEY, Content, ContentCell, content_path, explanations, read_content
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 END_HIDDEN = "### END HIDDEN TESTS"
-ROLE_KEY = "autograder"
-"""The cell metadata key holding a cell's role: ``{"autograder": {"role": "demo"}}``."""
 MAX_CELL_ID = 64
 POINTS_TABLE = "{{points_table}}"
 
@@ -160,6 +162,7 @@ class NotebookBuild:
         self.options = content.options
         self.cells: list[nbformat.NotebookNode] = []
         self.ids: set[str] = set()
+        self.explained: dict[str, str] = {}  # item -> where its explanation is
 
     def where(self, cell: ContentCell) -> str:
         return f"{cell.path}:{cell.line}"
@@ -204,6 +207,20 @@ class NotebookBuild:
             cell.id, grade=True, solution=True, locked=False, points=cell.meta["points"]
         )
         self.add(md, cell.id, "written", where)
+
+    def _explanation(self, cell: ContentCell, where: str) -> None:
+        item = cell.meta["item"]
+        answers = {
+            c.meta.get("grade_id", c.meta.get("solution") or c.meta.get("value"))
+            for c in self.content.cells
+            if c.role == "answer"
+        }
+        if item not in answers:
+            raise SpecError(f"{where}: an explanation names an answer of its notebook, not {item!r}")
+        if item in self.explained:
+            raise SpecError(f"{where}: {item!r} is explained twice (first at {self.explained[item]})")
+        self.checks(item, where)
+        self.explained[item] = where
 
     def _plain_code(self, cell: ContentCell, where: str) -> None:
         code = new_code_cell(cell.source)
@@ -345,20 +362,6 @@ def build_notebook(content: Content, spec: AssignmentSpec) -> nbformat.NotebookN
     return nb
 
 
-def content_path(spec: AssignmentSpec, notebook: str) -> Path:
-    """A notebook's content: ``<content dir>/<notebook>.py``, or the folder
-    ``<content dir>/<notebook>/`` of files read in name order."""
-    if spec.content_dir is None:
-        raise SpecError(f"{spec.path}: the assignment has no [content] dir")
-    folder = spec.content_dir / notebook
-    if folder.is_dir():
-        return folder
-    path = spec.content_dir / f"{notebook}.py"
-    if not path.is_file():
-        raise SpecError(f"no content for {notebook}: neither {path} nor {folder}/ exists")
-    return path
-
-
 def build_notebooks(
     spec: AssignmentSpec, out_dir: str | os.PathLike[str] | None = None
 ) -> dict[str, Path]:
@@ -390,6 +393,7 @@ __all__ = [
     "built_text",
     "cell_metadata",
     "content_path",
+    "explanations",
     "function_source",
     "role_of",
     "value_source",

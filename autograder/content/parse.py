@@ -29,13 +29,19 @@ valid Python for linters. Blank lines around a cell are not part of it::
     # %% [markdown] id="explain-add" role="written" points=2
     # Model answer and rubric: ...
 
+    # %% [markdown] role="explanation" item="add"
+    # Why `add` is what it is: shown in the feedback, after grading.
+
 Roles (:data:`ROLES`): ``text`` (markdown, the default for markdown cells), ``written`` (a
 hand-graded markdown answer), ``setup`` (code every later cell needs: imports, data),
 ``answer`` (the student's answer cell; its model answer comes from the reference, see
 :mod:`autograder.content.builder`), ``visible`` (the visible test of an item), ``hidden``
 (its hidden tests: one cell per part of its checks, made by the builder), ``demo`` (a
-demonstration: figures, experiments and printouts that carry no points). Every code cell
-names its role. An optional first ``[notebook]`` header sets notebook options.
+demonstration: figures, experiments and printouts that carry no points), ``explanation``
+(markdown that explains a graded item's answer: it never reaches a notebook, neither the
+source nor the release; the feedback pages show it after grading, below the item's tests).
+Every code cell names its role. An optional first ``[notebook]`` header sets notebook
+options.
 """
 
 from __future__ import annotations
@@ -48,11 +54,14 @@ from pathlib import Path
 from typing import Any
 
 from autograder.errors import SpecError
+from autograder.spec import AssignmentSpec
 
 HEADER = "# %%"
-ROLES = ("text", "written", "setup", "answer", "visible", "hidden", "demo")
+ROLE_KEY = "autograder"
+"""The cell metadata key holding a built cell's role: ``{"autograder": {"role": "demo"}}``."""
+ROLES = ("text", "written", "explanation", "setup", "answer", "visible", "hidden", "demo")
 CODE_ROLES = ("setup", "answer", "visible", "hidden", "demo")
-MARKDOWN_ROLES = ("text", "written")
+MARKDOWN_ROLES = ("text", "written", "explanation")
 #: Options of the ``[notebook]`` header, with their defaults.
 NOTEBOOK_OPTIONS: dict[str, Any] = {
     # the kernelspec's display name
@@ -68,6 +77,7 @@ NOTEBOOK_OPTIONS: dict[str, Any] = {
 ROLE_KEYS: dict[str, tuple[str, ...]] = {
     "text": (),
     "written": ("points",),
+    "explanation": ("item",),
     "setup": (),
     "demo": (),
     "answer": ("solution", "value", "grade_id", "section"),
@@ -166,14 +176,16 @@ def _check_cell(cell: ContentCell, where: str) -> None:
     if role not in ROLES:
         raise SpecError(f"{where}: unknown role {role!r}; roles: {', '.join(ROLES)}")
     if cell.kind == "markdown" and role not in MARKDOWN_ROLES:
-        raise SpecError(f"{where}: a markdown cell's role is text or written, not {role!r}")
+        raise SpecError(
+            f"{where}: a markdown cell's role is text, written or explanation, not {role!r}"
+        )
     if cell.kind == "code" and role not in CODE_ROLES:
         raise SpecError(f"{where}: a code cell's role is one of {CODE_ROLES}, not {role!r}")
     allowed = {"id", "role", *ROLE_KEYS[role]}
     unknown = sorted(set(cell.meta) - allowed)
     if unknown:
         raise SpecError(f"{where}: a {role} cell takes no {', '.join(unknown)}")
-    if role in ("visible", "hidden"):
+    if role in ("visible", "hidden", "explanation"):
         if not isinstance(cell.meta.get("item"), str):
             raise SpecError(f'{where}: a {role} cell needs item="<graded item>"')
         if role == "hidden" and cell.source.strip():
@@ -300,3 +312,26 @@ def read_content(path: str | os.PathLike[str]) -> Content:
 def markdown_lines(source: str) -> list[str]:
     """A markdown cell's source as content-file lines."""
     return ["#" if not line else f"# {line}" for line in source.split("\n")]
+
+
+def content_path(spec: AssignmentSpec, notebook: str) -> Path:
+    """A notebook's content: ``<content dir>/<notebook>.py``, or the folder
+    ``<content dir>/<notebook>/`` of files read in name order."""
+    if spec.content_dir is None:
+        raise SpecError(f"{spec.path}: the assignment has no [content] dir")
+    folder = spec.content_dir / notebook
+    if folder.is_dir():
+        return folder
+    path = spec.content_dir / f"{notebook}.py"
+    if not path.is_file():
+        raise SpecError(f"no content for {notebook}: neither {path} nor {folder}/ exists")
+    return path
+
+
+def explanations(spec: AssignmentSpec, notebook: str) -> dict[str, str]:
+    """The explanations of a notebook's graded items (item -> markdown), from its content;
+    empty when the assignment has no content. They are in no notebook: feedback adds them."""
+    if spec.content_dir is None:
+        return {}
+    content = read_content(content_path(spec, notebook))
+    return {c.meta["item"]: c.source for c in content.cells if c.role == "explanation"}

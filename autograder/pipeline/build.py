@@ -16,7 +16,8 @@
 3. :func:`find_leaks` checks every released file: nothing but the notebooks and release
    files, no solution or hidden-test marker, no check call, no model answer or rubric, no
    import of the staff packages (the engine, the reference, the checks), and no line of a
-   solution region, hidden-test region or manually graded answer of the source.
+   solution region, hidden-test region or manually graded answer of the source, or of an
+   explanation of the content (those reach students only in feedback, after grading).
 """
 
 from __future__ import annotations
@@ -384,11 +385,14 @@ def _significant(line: str) -> str | None:
     return text
 
 
-def secret_lines(source_nbs: Iterable[NotebookNode], public_text: str = "") -> set[str]:
+def secret_lines(
+    source_nbs: Iterable[NotebookNode], public_text: str = "", secret_text: str = ""
+) -> set[str]:
     """Lines found only in the source notebooks' solution regions, hidden-test regions and
-    manually graded answers: not in any public part of any source notebook, not in
-    `public_text` (e.g. the released helper module), and not trivial."""
-    secret: list[str] = []
+    manually graded answers, or in `secret_text` (e.g. the content's explanations): not in
+    any public part of any source notebook, not in `public_text` (e.g. the released helper
+    module), and not trivial."""
+    secret: list[str] = secret_text.splitlines()
     public = {line.strip() for line in public_text.splitlines()}
     for source_nb in source_nbs:
         for cell in source_nb.cells:
@@ -472,14 +476,26 @@ def find_leaks(
             sources.append(nbformat.read(str(source_path), as_version=4))
         except Exception:
             continue
-    secret = secret_lines(sources, public_text=helpers)
+    secret = secret_lines(sources, public_text=helpers, secret_text=explanation_text(spec))
     for rel, text in texts.items():
         for line in sorted(secret & {line.strip() for line in text.splitlines()}):
             problems.append(
-                f"{rel}: a line of a solution, hidden test or model answer of the source is "
-                f"released: {line!r}"
+                f"{rel}: a line of a solution, hidden test, model answer or explanation of the "
+                f"source is released: {line!r}"
             )
     return problems
+
+
+def explanation_text(spec: AssignmentSpec | None) -> str:
+    """Every explanation of the assignment's content, one after the other ("" without)."""
+    if spec is None or spec.content_dir is None:
+        return ""
+    from autograder.content.parse import explanations
+
+    try:
+        return "\n".join(t for nb in spec.notebooks for t in explanations(spec, nb).values())
+    except SpecError as exc:
+        raise PipelineError(str(exc)) from None
 
 
 # ---------------------------------------------------------------------------------------------

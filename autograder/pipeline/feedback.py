@@ -8,7 +8,10 @@ pipeline (``GenerateFeedback.preprocessors``) on the copy being converted, never
 autograded notebooks: in every cell with a hidden-test region or a check call, the region
 becomes one comment line naming the check, and each error output keeps its message
 (``AssertionError: <feedback>``) but loses the traceback. The points, the comments of
-the graders and every other cell are unchanged.
+the graders and every other cell are unchanged. :class:`AddExplanations` then puts each
+graded item's explanation (content cells of role ``explanation``, which no notebook holds,
+neither the source nor the release) below the item's test cells: students read why an
+answer is right only in their feedback, after grading.
 
 To make plain ``nbgrader generate_feedback`` safe too, put :data:`FEEDBACK_PREPROCESSORS`
 into nbgrader_config.py as ``c.GenerateFeedback.preprocessors``.
@@ -21,7 +24,7 @@ import io
 import os
 import re
 import tokenize
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +34,10 @@ from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from autograder.content.parse import ROLE_KEY, explanations
+from autograder.errors import AutograderError
+from autograder.spec import SPEC_FILE, load_spec
+
 from .course import Course, PipelineError, config_list, open_course, run_nbgrader
 
 MIN_STUDENTS_PER_PROCESS = 2
@@ -39,9 +46,11 @@ MIN_STUDENTS_PER_PROCESS = 2
 FEEDBACK_PREPROCESSORS = (
     "nbgrader.preprocessors.GetGrades",
     "autograder.pipeline.feedback.HideHiddenTests",
+    "autograder.pipeline.feedback.AddExplanations",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 )
-"""nbgrader's feedback pipeline (GetGrades, CSSHTMLHeaderPreprocessor) with the hiding step."""
+"""nbgrader's feedback pipeline (GetGrades, CSSHTMLHeaderPreprocessor) with the hiding step
+and the explanations."""
 
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 
@@ -124,6 +133,79 @@ class HideHiddenTests(NbGraderPreprocessor):
             cell.source = hide_source(cell.source)
             hide_outputs(cell)
         return cell, resources
+
+
+# ---- the explanations --------------------------------------------------------------------------
+
+
+def _nbgrader_meta(cell: NotebookNode) -> Mapping[str, object]:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def _is_test_cell(cell: NotebookNode) -> bool:
+    meta = _nbgrader_meta(cell)
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def explanation_index(cells: list[NotebookNode], item: str) -> int:
+    """Where the explanation of `item` goes: below its answer cell (grade id `item`) and the
+    test cells that follow it; without that answer cell, below the last of the item's test
+    cells (``test_<item>_...``); else at the end."""
+    ids = [_nbgrader_meta(c).get("grade_id") for c in cells]
+    if item in ids:
+        at = ids.index(item) + 1
+        while at < len(cells) and _is_test_cell(cells[at]):
+            at += 1
+        return at
+    tests = [
+        i for i, gid in enumerate(ids) if isinstance(gid, str) and gid.startswith(f"test_{item}_")
+    ]
+    return tests[-1] + 1 if tests else len(cells)
+
+
+def insert_explanations(nb: NotebookNode, explained: Mapping[str, str]) -> None:
+    """Put each item's explanation (markdown) into `nb` as a cell of role ``explanation``."""
+    for item, text in explained.items():
+        cell = nbformat.v4.new_markdown_cell(text)
+        cell.metadata[ROLE_KEY] = {"role": "explanation", "item": item}
+        nb.cells.insert(explanation_index(nb.cells, item), cell)
+
+
+class AddExplanations(NbGraderPreprocessor):
+    """Feedback preprocessor: each graded item's explanation below its test cells.
+
+    The explanations come from the assignment's content (cells of role ``explanation``):
+    no notebook holds them, so they reach students only here, after grading. An
+    assignment without a spec or content has none; one whose content cannot be read gets
+    none (logged), and its feedback goes on.
+    """
+
+    def preprocess(
+        self, nb: NotebookNode, resources: ResourcesDict
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        info = resources.get("nbgrader", {})
+        assignment, notebook = info.get("assignment"), info.get("notebook")
+        if assignment and notebook:
+            explained = self._explanations(str(assignment), str(notebook))
+            if explained:
+                insert_explanations(nb, explained)
+        return nb, resources
+
+    def _explanations(self, assignment: str, notebook: str) -> dict[str, str]:
+        from nbgrader.coursedir import CourseDirectory
+
+        coursedir = CourseDirectory(config=self.config)
+        source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
+        if not (source / SPEC_FILE).is_file():
+            return {}
+        try:
+            spec = load_spec(source)
+            if notebook not in spec.notebooks:
+                return {}
+            return explanations(spec, notebook)
+        except (AutograderError, OSError) as exc:
+            self.log.warning("no explanations for %s/%s: %s", assignment, notebook, exc)
+            return {}
 
 
 def visible_text(html_text: str) -> str:
@@ -230,6 +312,9 @@ class HiddenMaterial:
             released = course.release_dir / name
             if released.is_file():
                 public |= text_lines(released.read_text(encoding="utf-8", errors="replace"))
+        for notebook in course.spec.notebooks:  # shown in feedback on purpose
+            for text in explanations(course.spec, notebook).values():
+                public |= text_lines(text)
         return cls(frozenset(hidden - public))
 
     def leaks(self, html_text: str, own_text: str = "") -> list[str]:

@@ -29,7 +29,7 @@ def test_committed_notebook_is_what_its_content_builds(notebook: str) -> None:
 @pytest.mark.parametrize("notebook", SPEC.notebooks)
 def test_every_answer_comes_from_the_reference(notebook: str) -> None:
     """No model answer is written in the content: answer cells hold only what the student
-    sees above the function (or the value's stub and explanation)."""
+    sees above the function (or the value's stub; its explanation is a cell of its own)."""
     content = read_content(SPEC.content_dir / notebook)
     for cell in content.cells:
         if cell.role == "answer" and "solution" in cell.meta:

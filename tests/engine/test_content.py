@@ -74,7 +74,9 @@ def test_lines_round_trip() -> None:
         ('# %% id="a"\nx = 1\n', "names its role"),
         ('# %% id="a" role="plot"\nx = 1\n', "unknown role"),
         ('# %% [markdown] id="a"\nno hash\n', "comments"),
-        ('# %% [markdown] id="a" role="demo"\n# x\n', "text or written"),
+        ('# %% [markdown] id="a" role="demo"\n# x\n', "text, written or explanation"),
+        ('# %% [markdown] role="explanation"\n# x\n', "item="),
+        ('# %% [markdown] role="explanation" item="f" points=1\n# x\n', "takes no points"),
         ('# %% id="a" role="setup"\n\n# %% id="a" role="demo"\n', "used twice"),
         ('# %% role="hidden" item="f"\nx = 1\n', "leave its body empty"),
         ('# %% role="visible"\nx = 1\n', "item="),
@@ -204,6 +206,39 @@ def test_a_reference_that_cannot_be_spliced_is_refused() -> None:
         builder.function_source(inner, "nb.py:1")
     with pytest.raises(SpecError, match="must be a function"):
         builder.function_source(42, "nb.py:1")
+
+
+def test_explanations_reach_no_notebook(tiny) -> None:
+    """An explanation is content only: no built cell, read back by `explanations`."""
+    spec, notebooks = tiny
+    assert builder.explanations(spec, "02_words") == {
+        "word_count": (
+            '**Why these counts.** `text.split()` splits on any run of whitespace, so "a  b" '
+            "has two words\nand a word's count is how often it appears between such runs "
+            "(explained in feedback only)."
+        )
+    }
+    assert builder.explanations(spec, "01_sums") == {}
+    text = "\n".join(c.source for nb in notebooks.values() for c in nb.cells)
+    assert "Why these counts" not in text
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('# %% [markdown] role="explanation" item="nothing"\n# x\n', "not 'nothing'"),
+        (
+            '# %% id="a" role="answer" solution="word_count"\n\n'
+            '# %% [markdown] role="explanation" item="word_count"\n# x\n\n'
+            '# %% [markdown] role="explanation" item="word_count"\n# y\n',
+            r"explained twice \(first at nb.py:3\)",
+        ),
+    ],
+)
+def test_an_explanation_names_an_answer_once(tiny, text: str, message: str) -> None:
+    spec, _ = tiny
+    with pytest.raises(SpecError, match=message):
+        builder.build_notebook(parse(text), spec)
 
 
 def test_unknown_items_are_refused_naming_the_cell(tiny) -> None:

@@ -1,11 +1,13 @@
 """The feedback leak check tells a student's own text from the course's hidden material,
-and a withheld page never stops the class (autograder.pipeline.feedback).
+a withheld page never stops the class, and the explanations of the answers reach the
+feedback pages only (autograder.pipeline.feedback).
 
-Unit tests of the comparison, then one class graded end to end on the tiny fixture
-assignment: dan's own cells hold every marker a word list would have flagged, eve's code
-prints a line of a hidden test cell at run time, fay is wrong on one function. `autograder
-grade` exits 0, exports everyone with the right scores, keeps dan's page, withholds eve's
-with the reason in her record and in the summary.
+Unit tests of the comparison and of where explanations go, then one class graded end to end
+on the tiny fixture assignment: dan's own cells hold every marker a word list would have
+flagged, eve's code prints a line of a hidden test cell at run time, fay is wrong on one
+function. `autograder grade` exits 0, exports everyone with the right scores, keeps dan's
+page, withholds eve's with the reason in her record and in the summary; every kept page
+shows the fixture's explanation, and no notebook (release, submission, autograded) holds it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import nbformat
 import pytest
 
 from autograder import cli
-from autograder.pipeline import examples, feedback
+from autograder.pipeline import build, examples, feedback
 from autograder.pipeline.records import load_records
 from autograder.spec import SPEC_FILE, load_spec, to_toml
 
@@ -85,6 +87,45 @@ def test_only_graded_test_cells_are_hidden_in_feedback() -> None:
     assert not feedback.is_hidden_test_cell(answer)
     assert not feedback.is_hidden_test_cell(mine)
     assert feedback.is_hidden_test_cell(test)
+
+
+def _cell(kind: str, source: str, grade_id: str | None = None, *, solution: bool = False):
+    new = nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell
+    cell = new(source)
+    if grade_id is not None:
+        grade = not solution
+        cell.metadata["nbgrader"] = {"grade": grade, "solution": solution, "grade_id": grade_id}
+    return cell
+
+
+def test_explanations_go_below_the_tests_of_their_item() -> None:
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            _cell("markdown", "intro"),
+            _cell("code", "f = 1", "f", solution=True),
+            _cell("code", "assert f", "test_f_visible"),
+            _cell("code", "# hidden", "test_f_basic"),
+            _cell("markdown", "next question"),
+            _cell("code", "# hidden, its answer cell deleted", "test_g_basic"),
+            _cell("code", "h = 1", "h", solution=True),
+        ]
+    )
+    feedback.insert_explanations(nb, {"f": "why f", "g": "why g", "h": "why h", "k": "why k"})
+    assert [c.source for c in nb.cells] == [
+        "intro",
+        "f = 1",
+        "assert f",
+        "# hidden",
+        "why f",
+        "next question",
+        "# hidden, its answer cell deleted",
+        "why g",
+        "h = 1",
+        "why h",
+        "why k",  # an item without cells: at the end
+    ]
+    roles = [c.metadata.get("autograder", {}).get("role") for c in nb.cells]
+    assert roles.count("explanation") == 4
 
 
 # ---- a class graded end to end ------------------------------------------------------------------
@@ -176,7 +217,29 @@ def test_a_withheld_page_never_stops_the_class(tmp_path: Path, capsys) -> None:
     assert by_id["demo-table"].outputs == []
     assert any(o.get("output_type") == "stream" for c in graded.cells for o in c.get("outputs", []))
 
+    # the explanation is on every kept page of its notebook, below the item's tests, and in
+    # no notebook: not the release, a submission or an autograded notebook
+    why = "Why these counts."
+    for student in ("dan", "eve", "fay"):
+        page = feedback.visible_text((root / f"feedback/{student}/tiny/02_words.html").read_text())
+        assert why in page and page.index(why) > page.index("test_word_count_basic")
+    notebooks = [
+        *(root / "assignments" / "tiny").glob("*.ipynb"),
+        *(root / "submitted").rglob("*.ipynb"),
+        *(root / "autograded").rglob("*.ipynb"),
+    ]
+    assert len(notebooks) == 2 + 3 * 2 + 3 * 2
+    assert not [p for p in notebooks if why in p.read_text()]
+
     # the feedback verb alone says so by its exit status, and keeps the other pages
     assert cli.main(["feedback", *course]) == 3
     assert "feedback withheld: eve" in capsys.readouterr().out
     assert len(list((root / "feedback").rglob("*.html"))) == 6
+
+    # and the build's leak check would find it in the release
+    released = root / "assignments" / "tiny" / "02_words.ipynb"
+    nb = nbformat.read(str(released), as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell(build.explanation_text(load_spec(TINY))))
+    nbformat.write(nb, str(released))
+    leaks = build.find_leaks(released.parent, root / "source" / "tiny")
+    assert any("explanation" in p and "Why these counts" in p for p in leaks), leaks

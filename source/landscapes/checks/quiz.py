@@ -6,7 +6,8 @@ with `check_answer("answer_q1", answer_q1, part=...)` (`check_function` accepts 
 - `answer_q1` … `answer_q5`: part `format` (one letter A–D, as a string; case, surrounding
   spaces, brackets and a trailing ")", "." or ":" are forgiven) and part `key` (the right
   letter). Feedback on a wrong key never names
-  the right letter.
+  the right letter; the explanation of each answer (the content's cells of role
+  `explanation`) is added to the feedback page after grading.
 - `key_terms`: part `format` (a dict from each description of the seed's table to one of
   the five terms) and one part per term (partial credit: each correctly matched description
   is its own hidden test cell). Term names are compared ignoring case, surrounding spaces,

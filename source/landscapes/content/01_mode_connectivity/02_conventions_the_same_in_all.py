@@ -1,23 +1,29 @@
 # %% [markdown] id="conventions"
 # ## Conventions (the same in all four notebooks)
 #
+# Every function follows these; the hidden tests check them.
+#
+# <details>
+# <summary><b>Conventions</b>: parameters, paths, losses, inputs, return types, errors (click to open)</summary>
+#
 # * **Parameters as data.** `Params` is an ordered `dict[str, torch.Tensor]` keyed like
-#   `model.named_parameters()`, e.g. `{"0.weight": ..., "0.bias": ..., "2.weight": ..., ...}`.
+#   `model.named_parameters()`, e.g. `{"0.weight": ..., "0.bias": ..., "2.weight": ...}`;
 #   `lab.params_of(model)` returns a detached copy of a model's parameters.
 # * **Paths.** The straight line is $\theta(\alpha) = (1-\alpha)\,\theta_a + \alpha\,\theta_b$:
 #   $\alpha = 0$ is $\theta_a$, $\alpha = 1$ is $\theta_b$. The quadratic Bezier curve is
 #   $\theta(\alpha) = (1-\alpha)^2\theta_a + 2\alpha(1-\alpha)\,\theta_{\text{mid}} + \alpha^2\theta_b$.
 # * **Losses** are mean cross-entropy over the given data.
-# * **Never modify your inputs** — tensors, dicts or models. Build new tensors; to run a model
-#   with other parameters use `torch.func.functional_call(model, params, (X,))` instead of
-#   loading them into the model.
-# * **Scalars are Python numbers**: return `float(...)` (or `bool`), not a 0-d tensor.
-#   Tensors keep the dtype of the input unless the docstring says otherwise.
-# * **Bad input raises `ValueError`** with a message that names the offending argument
+# * **Never modify your inputs** — tensors, dicts or models. To run a model with other
+#   parameters use `torch.func.functional_call(model, params, (X,))` instead of loading them
+#   into the model.
+# * **Scalars are Python numbers**: return `float(...)` (or `bool`), not a 0-d tensor. Tensors
+#   keep the input's dtype unless the docstring says otherwise.
+# * **Bad input raises `ValueError`** naming the offending argument
 #   (e.g. `"theta_a and theta_b have different keys: ..."`).
-# * `landscape_lab.py` (imported as `lab`) holds the data set, the models, training and the
-#   plots. It is not graded and is restored from the release when your work is graded, so
-#   changing it does not help.
+# * `landscape_lab.py` (`lab`) holds the data, models, training and plots. It is not graded and
+#   is restored from the release at grading, so changing it does not help.
+#
+# </details>
 
 # %% id="setup" role="setup"
 # %matplotlib inline

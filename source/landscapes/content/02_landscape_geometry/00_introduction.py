@@ -3,26 +3,25 @@
 #
 # *Course subject 25-05, Mode Connectivity and Loss Landscapes — assignment `landscapes`, notebook 2 of 4.*
 #
-# Notebook 01 walked *between* solutions. This notebook looks closely at *one* solution: how
-# curved is the loss around it, in which directions, and what does that curvature tell us?
-# "Flat minima generalise better" is one of the most quoted ideas about deep learning — and one
-# of the most misquoted. You will build the tools to measure flatness on real (tiny) networks
-# without ever forming the Hessian matrix, test the idea on large- and small-batch training,
-# break it with a reparameterisation that does not change the network's function, and draw
-# the 2-D pictures of loss landscapes that appear in so many papers — correctly normalised.
+# Notebook 01 walked *between* solutions; this one looks closely at *one*: how curved is the loss
+# around it, in which directions, and what does that tell us? "Flat minima generalise better"
+# is one of the most quoted ideas about deep learning, and one of the most misquoted. You measure
+# flatness without ever forming the Hessian, test the idea on large- and small-batch training,
+# break it with a reparameterisation that keeps the network's function, and draw correctly
+# normalised 2-D pictures of the landscape.
 #
 # **Learning objectives.** After this notebook you can
 #
 # 1. multiply by the Hessian of a network's loss without forming it (Pearlmutter, 1994), and
 #    explain why finite differences are not good enough;
-# 2. estimate the trace of the Hessian with Hutchinson's estimator (Hutchinson, 1989) and
-#    say how noisy the estimate is;
+# 2. estimate the trace of the Hessian with Hutchinson's estimator (Hutchinson, 1989) and say
+#    how noisy the estimate is;
 # 3. connect the trace to the loss increase under random parameter noise (worked example 2),
 #    and compute the traces of model spectra exactly (practice problem 2);
 # 4. find the largest Hessian eigenvalue by power iteration and classify a critical point from
 #    its spectrum;
-# 5. compare the minima found by large- and small-batch training (Keskar et al., 2017), and show
-#    with the rescaling symmetry of ReLU networks why raw sharpness is not a property of the
-#    function a network computes (Dinh et al., 2017; practice problem 4);
-# 6. draw filter-normalised 2-D pictures of a loss landscape (Li et al., 2018) and say what
-#    they can and cannot show.
+# 5. compare the minima of large- and small-batch training (Keskar et al., 2017), and show with
+#    the rescaling symmetry of ReLU networks why raw sharpness is not a property of the function
+#    (Dinh et al., 2017; practice problem 4);
+# 6. draw filter-normalised 2-D pictures of a loss landscape (Li et al., 2018) and say what they
+#    can and cannot show.

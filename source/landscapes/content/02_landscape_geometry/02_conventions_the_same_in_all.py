@@ -1,30 +1,32 @@
 # %% [markdown] id="conventions"
 # ## Conventions (the same in all four notebooks, plus flat parameter vectors)
 #
-# * **Parameters as data.** `Params` is an ordered `dict[str, torch.Tensor]` keyed like
-#   `model.named_parameters()`, e.g. `{"0.weight": ..., "0.bias": ..., "2.weight": ..., ...}`.
-#   `lab.params_of(model)` returns a detached copy of a model's parameters.
-# * **Flat parameters.** Curvature is about *all* parameters at once, so most functions here take
-#   one 1-D tensor `theta` of length $d$ (the number of parameters): `lab.flatten_params(params)`
-#   concatenates the tensors of a `Params` dict in key order, `lab.unflatten_params(theta, like)`
-#   splits it back. A **`loss_fn`** is a callable from such a `theta` to a 0-d loss tensor;
-#   `lab.flat_loss_fn(model, X, y)` builds the mean cross-entropy of a model on data as one
-#   (it is differentiable twice and works with `torch.func`). Probes and noise are 2-D tensors
-#   with **one row per vector** and one column per parameter, shape $(m, d)$.
-# * **Paths and planes.** In notebooks 01 and 03 a path is
-#   $\theta(\alpha) = (1-\alpha)\,\theta_a + \alpha\,\theta_b$, so $\alpha = 0$ is $\theta_a$. Here
-#   $\alpha$ and $\beta$ are coordinates on a plane through one point,
-#   $\theta + \alpha\,d_1 + \beta\,d_2$: $\alpha = \beta = 0$ is $\theta$ itself.
-# * **Losses** are mean cross-entropy over the given data.
-# * **Never modify your inputs** — tensors, dicts, models — and do not change a tensor's
-#   `requires_grad` flag. Work on `theta.detach().clone()` when you need a leaf for autograd.
-# * **Randomness** comes only from the `torch.Generator` you are given, never from the global
-#   random state.
+# Every function follows these; the hidden tests check them. New here: most functions take one
+# flat parameter vector `theta` and a `loss_fn`.
+#
+# <details>
+# <summary><b>Conventions</b>: flat vectors, planes, inputs, randomness, return types, errors (click to open)</summary>
+#
+# * **As in notebook 01:** `Params` is an ordered `dict[str, torch.Tensor]` keyed like
+#   `model.named_parameters()` (`lab.params_of(model)` copies a model's); losses are mean
+#   cross-entropy; bad input raises `ValueError` naming the offending argument.
+# * **Flat parameters.** `lab.flatten_params(params)` concatenates the tensors of a `Params`
+#   dict in key order into one 1-D `theta` of length $d$; `lab.unflatten_params(theta, like)`
+#   splits it back. A **`loss_fn`** maps such a `theta` to a 0-d loss tensor;
+#   `lab.flat_loss_fn(model, X, y)` builds one (differentiable twice, works with `torch.func`).
+#   Probes and noise have **one row per vector**: shape $(m, d)$.
+# * **Planes.** $\alpha$ and $\beta$ are coordinates on a plane through one point,
+#   $\theta + \alpha\,d_1 + \beta\,d_2$: $\alpha = \beta = 0$ is $\theta$ itself (in notebooks 01 and 03,
+#   $\alpha$ runs along a path from $\theta_a$ to $\theta_b$).
+# * **Never modify your inputs** — tensors, dicts, models — nor a tensor's `requires_grad` flag.
+#   Work on `theta.detach().clone()` when you need a leaf for autograd.
+# * **Randomness** comes only from the `torch.Generator` you are given.
 # * **Scalars are Python numbers**: return `float(...)` (or `str` for a classification), not a
-#   0-d tensor. Tensors keep the dtype of the input unless the docstring says otherwise.
-# * **Bad input raises `ValueError`** with a message that names the offending argument.
-# * `landscape_lab.py` (imported as `lab`) holds the data set, the models, training and the
-#   plots. It is not graded and is restored from the release when your work is graded.
+#   0-d tensor. Tensors keep the input's dtype unless the docstring says otherwise.
+# * `landscape_lab.py` (`lab`) holds the data, models, training and plots; it is restored from
+#   the release at grading.
+#
+# </details>
 
 # %% id="setup" role="setup"
 # %matplotlib inline

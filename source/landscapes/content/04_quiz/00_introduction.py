@@ -23,14 +23,14 @@
 #
 # - **Part A** (Q1–Q5): set each `answer_q…` variable to one capital letter, as a string, e.g.
 #   `answer_q1 = "A"`, and delete the line `raise NotImplementedError()`. The cell below each
-#   answer checks only the *format* (0 points; it never tells you whether the answer is
-#   right); the hidden tests grade the answer itself (1 point each).
+#   answer checks only the *format* (0 points); the hidden tests grade the answer (1 point each).
 # - **Part B**: fill in the dictionary `key_terms` (1 point per correctly matched description).
-# - **Part C**: write your answers in the markdown cells that say "YOUR ANSWER HERE".
-#   They are graded by hand (2 points each); short, precise answers with the key formula or
-#   number are best.
+# - **Part C**: write your answers in the markdown cells that say "YOUR ANSWER HERE" (graded by
+#   hand, 2 points each); short, precise answers with the key formula or number are best.
 # - Do not rename the variables, and do not edit or delete the read-only cells. Before you
 #   submit, restart the kernel and run all cells (or run `nbgrader validate 04_quiz.ipynb`).
+#
+# After grading, your feedback page explains the answer to every question of Parts A and B.
 
 # %% id="setup" role="setup"
 # Setup (read-only): the letters and terms your answers may use, and the format checks used by

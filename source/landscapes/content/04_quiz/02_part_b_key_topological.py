@@ -17,9 +17,6 @@ key_terms = {
     'Low-loss corridor with steep walls': None,
 }
 ### BEGIN SOLUTION
-# Basin: where solutions end up; barrier: what separates basins; saddle point: zero gradient
-# with curvature of both signs (common in high dimension); plateau: near-zero gradient over a
-# whole region; narrow valley: a low-loss corridor with steep walls (sharp across it).
 ### END SOLUTION
 
 # %% role="visible" item="key_terms"
@@ -27,3 +24,14 @@ key_terms = {
 check_key_terms_format(key_terms)
 
 # %% role="hidden" item="key_terms" call="check_answer" part_points={"format": 0}
+
+# %% [markdown] role="explanation" item="key_terms"
+# **Explanation of the key terms.** Section 2 of the course text:
+#
+# | description | term | why |
+# |---|---|---|
+# | Connected region of low loss | **Basin** | where training ends up; solutions in one basin are joined by low-loss paths |
+# | Ridge of high loss between basins | **Barrier** | what a straight path between two basins has to climb over |
+# | Gradient zero, mixed curvature | **Saddle point** | critical point with eigenvalues of both signs: a minimum along some directions, a maximum along others (common in high dimension) |
+# | Region of near-zero gradient | **Plateau** | flat over a whole region, so gradient descent slows down there |
+# | Low-loss corridor with steep walls | **Narrow valley** | flat along the corridor, sharp across it (high curvature in a few directions) |
