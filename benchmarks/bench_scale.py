@@ -25,8 +25,11 @@ result (``gradebook_import`` in the records: merge or import, reading back, savi
 record). Scores must agree across the configurations. Target: the coordinator at most
 0.2 s per submission, so that one coordinator can feed 100 workers.
 
+It also times the feedback pages of the pool's course (``autograder feedback`` with W
+processes on the coordinator's machine; ``--no-feedback`` skips it).
+
 Usage: ``python benchmarks/bench_scale.py [-n 200] [--workers 2] [--source repo|fixture]
-[--no-dask] [--no-compare] [--keep] [--json FILE]``. One run per configuration: on a shared
+[--no-dask] [--no-compare] [--no-feedback] [--keep] [--json FILE]``. One run per configuration: on a shared
 machine other load skews the wall times (not the coordinator's CPU much).
 """
 
@@ -165,6 +168,17 @@ def run(course: Path, workers: int, mode: str) -> dict[str, Any]:
     }
 
 
+def time_feedback(course: Path, workers: int) -> float:
+    """Seconds per graded student of `autograder feedback` with `workers` processes."""
+    from autograder.pipeline.feedback import generate
+    from autograder.pipeline.records import load_records
+
+    students = [r.student for r in load_records(course, ASSIGNMENT) if r.imported]
+    t0 = time.perf_counter()
+    generate(course, students, assignment=ASSIGNMENT, workers=workers)
+    return round((time.perf_counter() - t0) / max(1, len(students)), 3)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=200, help="synthetic submissions (default 200)")
@@ -173,6 +187,11 @@ def main() -> None:
     parser.add_argument("--no-dask", action="store_true", help="skip the LocalCluster row")
     parser.add_argument(
         "--no-compare", action="store_true", help="skip the row importing on the coordinator"
+    )
+    parser.add_argument(
+        "--no-feedback",
+        action="store_true",
+        help="skip timing the feedback pages (generated on the coordinator's machine)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary courses")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
@@ -206,6 +225,8 @@ def main() -> None:
             kinds = add_submissions(course, notebooks, args.n)
             result = run(course, args.workers, mode)
             result["kinds"] = kinds
+            if mode == "pool" and not args.no_feedback:
+                result["feedback_seconds_per_submission"] = time_feedback(course, args.workers)
             results.append(result)
             print(
                 f"  {mode:<26} {result['wall_seconds']:8.1f} s wall "
@@ -239,6 +260,11 @@ def main() -> None:
         f"\nscores identical across configurations: {agree}; every submission imported: {imported}"
     )
     print("scores by kind: " + "; ".join(f"{k} {sorted(v)}" for k, v in by_kind.items()))
+    if "feedback_seconds_per_submission" in first:
+        print(
+            f"feedback pages (pool course, {args.workers} processes on the coordinator's machine): "
+            f"{first['feedback_seconds_per_submission']:.2f} s per submission"
+        )
     pool = first["coordinator_on_result_per_submission"]
     verdict = "met" if pool <= TARGET_COORDINATOR_SECONDS else "NOT met"
     print(

@@ -35,12 +35,13 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
 
 from . import sandboxed
+from .import_types import ImportKit
 from .limits import Limits, detect_isolation
 from .normalize import (
     TrustedCell,
@@ -51,9 +52,6 @@ from .normalize import (
 )
 from .records import ItemRecord, NotebookRecord, SubmissionRecord
 from .runner import NOT_RUN_ENAME, error_output, execute_notebook, skipped_cells
-
-if TYPE_CHECKING:
-    from .worker_import import ImportKit
 
 # Files of a submission copied into the scratch dir: at most this many, each at most this big.
 MAX_SCRATCH_FILES = 200

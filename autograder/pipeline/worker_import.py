@@ -38,17 +38,15 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
+from .import_types import ImportKit, ImportResult, Rows
 from .records import SubmissionRecord
 from .worker import GradeJob, grade_submission, not_run_notebook
-
-#: Rows by table: what one student has in the gradebook for one assignment.
-Rows = dict[str, list[dict[str, Any]]]
 
 #: The tables of one student's submission, in the order rows are inserted.
 SUBMISSION_TABLES = ("submitted_assignment", "submitted_notebook", "grade", "comment")
@@ -61,40 +59,6 @@ _CONVERTER_LOCK = threading.Lock()
 
 class StaleRows(Exception):
     """The student's rows changed in the gradebook since the job was made."""
-
-
-@dataclass(frozen=True)
-class ImportKit:
-    """What a worker needs to import one submission into a private gradebook.
-
-    Attributes:
-        config: the course's nbgrader config (:func:`.grade.load_config`).
-        source_dir: the course's ``source/`` folder, absolute (nbgrader copies the
-            assignment's non-notebook files from it into ``autograded/``); workers have the
-            course source at the same path (see :mod:`.portable`).
-        template: path of the gradebook template (:func:`make_template`).
-        rows: the student's rows when the job was made (:func:`student_rows`).
-        timestamp: the submission's ``timestamp.txt`` (None: none).
-        template_bytes: the template itself, for a worker on another machine (set by
-            :func:`.portable.pack`).
-    """
-
-    config: Any
-    source_dir: str
-    template: str
-    rows: Rows
-    timestamp: str | None = None
-    template_bytes: bytes | None = None
-
-
-@dataclass
-class ImportResult:
-    """The student's rows after the worker's import, and the ``autograded`` files."""
-
-    rows: Rows | None
-    autograded: dict[str, bytes] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-    seconds: float = 0.0
 
 
 @dataclass

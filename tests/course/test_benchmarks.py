@@ -154,6 +154,7 @@ def test_bench_scale_grades_every_kind_of_submission(tmp_path: Path) -> None:
     assert pool["mode"] == "pool" and coordinator["mode"] == "pool, coordinator import"
     assert pool["submissions"] == pool["imported"] == 5
     assert pool["worker_import_per_submission"] > 0
+    assert pool["feedback_seconds_per_submission"] > 0
     assert coordinator["worker_import_per_submission"] == 0
     assert pool["scores"] == coordinator["scores"]
     by_kind = {student.split("-", 1)[1]: score for student, score in pool["scores"].items()}
