@@ -863,6 +863,43 @@ def _quotes_02() -> list[Quote]:
             exactly(0.0),
         ),
     ]
+    q += _quotes_02_top_direction()
+    return q
+
+
+def _quotes_02_top_direction() -> list[Quote]:
+    text, cell = "demo-top-direction-after", "demo-top-direction"
+    q = [
+        Quote(NB02, text, "rises by less than 0.005", cell, rf"along r {NUM}$", (0.0, 0.005)),
+        Quote(NB02, text, "of about 0.03", cell, rf"r\^T H r = {NUM};", about(0.03, 0.005)),
+        Quote(NB02, text, "from 0.13", cell, rf"training loss {NUM} at theta", about(0.13, 0.005)),
+        Quote(NB02, text, "by up to about 2.6", cell, rf"along v {NUM},", about(2.6, 0.1)),
+        Quote(NB02, text, r"$\lambda \approx 12.5$", cell, rf"lambda = {NUM}$", about(12.5, 0.1)),
+        Quote(NB02, text, "400 times the curvature", cell, rf"lambda is {NUM} times", (350, 450)),
+        Quote(NB02, text, "$d = 1284$", cell, r"d = (\d+):", exactly(1284)),
+        Quote(
+            NB02,
+            text,
+            r"$1/\sqrt d \approx 0.03$",
+            cell,
+            rf"1/sqrt\(d\) = {NUM}",
+            about(0.03, 0.003),
+        ),
+        Quote(
+            NB02, text, "(the printed cosine)", cell, rf"\|cos\(v, r\)\| = {NUM}", about(0.03, 0.01)
+        ),
+    ]
+    for t in ("-0.05", "0.05"):
+        q.append(
+            Quote(
+                NB02,
+                text,
+                "within about 10% at $|t| = 0.05$",
+                cell,
+                rf"^\s+{t}(?:\s+\S+){{2}}\s+{NUM}",
+                about(1.0, 0.12),
+            )
+        )
     return q
 
 
@@ -1060,6 +1097,13 @@ def finite_differences_never_that_good(printed: Printed) -> None:
     assert min(errors) > 1e-4, f"finite-difference errors {errors}"
 
 
+def quadratic_only_near_zero(printed: Printed) -> None:
+    ratios = numbers(printed, "demo-top-direction", rf"^\s+-?0\.50(?:\s+\S+){{2}}\s+{NUM}")
+    assert len(ratios) == 2 and min(ratios) > 1.2, (
+        f"loss / (1/2 lambda t^2) at t = -0.5, 0.5: {ratios}"
+    )
+
+
 def power_iteration_matches(printed: Printed) -> None:
     exact = one(printed, "demo-spectrum", rf"eigvalsh {NUM},")
     power = one(printed, "demo-spectrum", rf"power iteration {NUM};")
@@ -1078,6 +1122,12 @@ CLAIMS: list[Claim] = [
         "demo-spectrum-after",
         "finds the top eigenvalue to many digits",
         power_iteration_matches,
+    ),
+    Claim(
+        NB02,
+        "demo-top-direction-after",
+        "further out it rises faster",
+        quadratic_only_near_zero,
     ),
     Claim(
         NB02,
