@@ -1021,7 +1021,48 @@ def _quotes_03() -> list[Quote]:
     ]
 
 
-QUOTES: list[Quote] = _quotes_01() + _quotes_02() + _quotes_03()
+def _quotes_03_imp_seeds() -> list[Quote]:
+    """Frankle & Carbin's figure (demo-imp-seeds): rows of remaining %, IMP and random pruning."""
+    intro, text, cell = "demo-imp-seeds-intro", "demo-imp-seeds-after", "demo-imp-seeds"
+
+    def row(remaining: str, column: int) -> str:
+        # column 0: IMP mean, 1: random-pruning mean, 2: mean gap; each mean is "mean +- std"
+        return rf"^\s+{remaining}%\s+(?:\S+\s+){{{3 * column}}}\+?{NUM}"
+
+    return [
+        Quote(NB03, intro, "27 trainings", cell, r"\) = (\d+); dense", exactly(27)),
+        Quote(NB03, intro, "6.25% of the weights remain", cell, r"^\s+(6\.25)%", exactly(6.25)),
+        Quote(
+            NB03, intro, "as accurate as", cell, rf"of section 3.3: {NUM} after", about(0.94, 0.01)
+        ),
+        Quote(
+            NB03,
+            intro,
+            "as accurate as",
+            cell,
+            rf"full-batch steps, {NUM} after",
+            about(0.94, 0.01),
+        ),
+        Quote(NB03, text, "(about 0.94)", cell, row("100.00", 0), about(0.94, 0.005)),
+        Quote(NB03, text, "(a gap of about 0.02)", cell, row("50.00", 2), about(0.02, 0.01)),
+        Quote(NB03, text, "reach about 0.90", cell, row("25.00", 0), about(0.90, 0.01)),
+        Quote(NB03, text, "against about 0.76", cell, row("25.00", 1), about(0.76, 0.01)),
+        Quote(NB03, text, "with 12.5% about 0.80", cell, row("12.50", 0), about(0.80, 0.01)),
+        Quote(NB03, text, "against about 0.46", cell, row("12.50", 1), about(0.46, 0.01)),
+        Quote(NB03, text, "(about 0.60)", cell, row("6.25", 0), about(0.60, 0.01)),
+        Quote(NB03, text, "random pruning is near chance", cell, row("6.25", 1), (0.25, 0.3)),
+        Quote(
+            NB03,
+            text,
+            "IMP is ahead for every initialisation at every sparsity",
+            cell,
+            r"at every sparsity: (\w+)$",
+            word="True",
+        ),
+    ]
+
+
+QUOTES: list[Quote] = _quotes_01() + _quotes_02() + _quotes_03() + _quotes_03_imp_seeds()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1062,6 +1103,14 @@ def middle_layer_loses_fastest(printed: Printed) -> None:
 def both_rewindings_beat_reinit(printed: Printed) -> None:
     step0, late, reinit = numbers(printed, "demo-late", rf"(?:step 0|step \d+|re-init) {NUM}")
     assert min(step0, late) > reinit, f"mean accuracies at >= 80%: {step0}, {late}, {reinit}"
+
+
+def imp_error_bars_apart(printed: Printed) -> None:
+    pattern = rf"^\s+(?:25\.00|12\.50|6\.25)%\s+{NUM} \+- {NUM}\s+{NUM} \+- {NUM}"
+    rows = re.findall(pattern, printed["demo-imp-seeds"], re.MULTILINE)
+    assert len(rows) == 3, f"rows at 25%, 12.5%, 6.25% remaining: {rows}"
+    for imp, imp_std, rnd, rnd_std in ([float(v) for v in r] for r in rows):
+        assert imp - imp_std > rnd + rnd_std, f"error bars overlap: {imp, imp_std, rnd, rnd_std}"
 
 
 def _overlaps(printed: Printed) -> dict[str, list[float]]:
@@ -1140,6 +1189,12 @@ CLAIMS: list[Claim] = [
         NB03, "demo-imp-after", "**High sparsity:** the curves separate", high_sparsity_separates
     ),
     Claim(NB03, "demo-imp-after", "loses weights fastest", middle_layer_loses_fastest),
+    Claim(
+        NB03,
+        "demo-imp-seeds-after",
+        "From 25% on the error bars are far apart",
+        imp_error_bars_apart,
+    ),
     Claim(
         NB03,
         "demo-late-after",
