@@ -1073,6 +1073,43 @@ def _quotes_02() -> list[Quote]:
             exactly(0.0),
         ),
     ]
+    q += _quotes_02_top_direction()
+    return q
+
+
+def _quotes_02_top_direction() -> list[Quote]:
+    text, cell = "demo-top-direction-after", "demo-top-direction"
+    q = [
+        Quote(NB02, text, "rises by less than 0.005", cell, rf"along r {NUM}$", (0.0, 0.005)),
+        Quote(NB02, text, "of about 0.03", cell, rf"r\^T H r = {NUM};", about(0.03, 0.005)),
+        Quote(NB02, text, "from 0.13", cell, rf"training loss {NUM} at theta", about(0.13, 0.005)),
+        Quote(NB02, text, "by up to about 2.6", cell, rf"along v {NUM},", about(2.6, 0.1)),
+        Quote(NB02, text, r"$\lambda \approx 12.5$", cell, rf"lambda = {NUM}$", about(12.5, 0.1)),
+        Quote(NB02, text, "400 times the curvature", cell, rf"lambda is {NUM} times", (350, 450)),
+        Quote(NB02, text, "$d = 1284$", cell, r"d = (\d+):", exactly(1284)),
+        Quote(
+            NB02,
+            text,
+            r"$1/\sqrt d \approx 0.03$",
+            cell,
+            rf"1/sqrt\(d\) = {NUM}",
+            about(0.03, 0.003),
+        ),
+        Quote(
+            NB02, text, "(the printed cosine)", cell, rf"\|cos\(v, r\)\| = {NUM}", about(0.03, 0.01)
+        ),
+    ]
+    for t in ("-0.05", "0.05"):
+        q.append(
+            Quote(
+                NB02,
+                text,
+                "within about 10% at $|t| = 0.05$",
+                cell,
+                rf"^\s+{t}(?:\s+\S+){{2}}\s+{NUM}",
+                about(1.0, 0.12),
+            )
+        )
     return q
 
 
@@ -1194,8 +1231,54 @@ def _quotes_03() -> list[Quote]:
     ]
 
 
+def _quotes_03_imp_seeds() -> list[Quote]:
+    """Frankle & Carbin's figure (demo-imp-seeds): rows of remaining %, IMP and random pruning."""
+    intro, text, cell = "demo-imp-seeds-intro", "demo-imp-seeds-after", "demo-imp-seeds"
+
+    def row(remaining: str, column: int) -> str:
+        # column 0: IMP mean, 1: random-pruning mean, 2: mean gap; each mean is "mean +- std"
+        return rf"^\s+{remaining}%\s+(?:\S+\s+){{{3 * column}}}\+?{NUM}"
+
+    return [
+        Quote(NB03, intro, "27 trainings", cell, r"\) = (\d+); dense", exactly(27)),
+        Quote(NB03, intro, "6.25% of the weights remain", cell, r"^\s+(6\.25)%", exactly(6.25)),
+        Quote(
+            NB03, intro, "as accurate as", cell, rf"of section 3.3: {NUM} after", about(0.94, 0.01)
+        ),
+        Quote(
+            NB03,
+            intro,
+            "as accurate as",
+            cell,
+            rf"full-batch steps, {NUM} after",
+            about(0.94, 0.01),
+        ),
+        Quote(NB03, text, "(about 0.94)", cell, row("100.00", 0), about(0.94, 0.005)),
+        Quote(NB03, text, "(a gap of about 0.02)", cell, row("50.00", 2), about(0.02, 0.01)),
+        Quote(NB03, text, "reach about 0.90", cell, row("25.00", 0), about(0.90, 0.01)),
+        Quote(NB03, text, "against about 0.76", cell, row("25.00", 1), about(0.76, 0.01)),
+        Quote(NB03, text, "with 12.5% about 0.80", cell, row("12.50", 0), about(0.80, 0.01)),
+        Quote(NB03, text, "against about 0.46", cell, row("12.50", 1), about(0.46, 0.01)),
+        Quote(NB03, text, "(about 0.60)", cell, row("6.25", 0), about(0.60, 0.01)),
+        Quote(NB03, text, "random pruning is near chance", cell, row("6.25", 1), (0.25, 0.3)),
+        Quote(
+            NB03,
+            text,
+            "IMP is ahead for every initialisation at every sparsity",
+            cell,
+            r"at every sparsity: (\w+)$",
+            word="True",
+        ),
+    ]
+
+
 QUOTES: list[Quote] = (
-    _quotes_01() + _quotes_01_batch_norm() + _quotes_01_bezier_plane() + _quotes_02() + _quotes_03()
+    _quotes_01()
+    + _quotes_01_batch_norm()
+    + _quotes_01_bezier_plane()
+    + _quotes_02()
+    + _quotes_03()
+    + _quotes_03_imp_seeds()
 )
 
 
@@ -1239,6 +1322,14 @@ def both_rewindings_beat_reinit(printed: Printed) -> None:
     assert min(step0, late) > reinit, f"mean accuracies at >= 80%: {step0}, {late}, {reinit}"
 
 
+def imp_error_bars_apart(printed: Printed) -> None:
+    pattern = rf"^\s+(?:25\.00|12\.50|6\.25)%\s+{NUM} \+- {NUM}\s+{NUM} \+- {NUM}"
+    rows = re.findall(pattern, printed["demo-imp-seeds"], re.MULTILINE)
+    assert len(rows) == 3, f"rows at 25%, 12.5%, 6.25% remaining: {rows}"
+    for imp, imp_std, rnd, rnd_std in ([float(v) for v in r] for r in rows):
+        assert imp - imp_std > rnd + rnd_std, f"error bars overlap: {imp, imp_std, rnd, rnd_std}"
+
+
 def _overlaps(printed: Printed) -> dict[str, list[float]]:
     rows = {}
     for key in ("B:", "C:", "D:", "chance:"):
@@ -1270,6 +1361,13 @@ def rescaling_keeps_test_loss(printed: Printed) -> None:
 def finite_differences_never_that_good(printed: Printed) -> None:
     errors = numbers(printed, "demo-hvp", rf"relative error {NUM}")
     assert min(errors) > 1e-4, f"finite-difference errors {errors}"
+
+
+def quadratic_only_near_zero(printed: Printed) -> None:
+    ratios = numbers(printed, "demo-top-direction", rf"^\s+-?0\.50(?:\s+\S+){{2}}\s+{NUM}")
+    assert len(ratios) == 2 and min(ratios) > 1.2, (
+        f"loss / (1/2 lambda t^2) at t = -0.5, 0.5: {ratios}"
+    )
 
 
 def power_iteration_matches(printed: Printed) -> None:
@@ -1371,6 +1469,12 @@ CLAIMS: list[Claim] = [
     ),
     Claim(
         NB02,
+        "demo-top-direction-after",
+        "further out it rises faster",
+        quadratic_only_near_zero,
+    ),
+    Claim(
+        NB02,
         "demo-rescale-after",
         "the test loss and accuracy are identical",
         rescaling_keeps_test_loss,
@@ -1380,6 +1484,12 @@ CLAIMS: list[Claim] = [
         NB03, "demo-imp-after", "**High sparsity:** the curves separate", high_sparsity_separates
     ),
     Claim(NB03, "demo-imp-after", "loses weights fastest", middle_layer_loses_fastest),
+    Claim(
+        NB03,
+        "demo-imp-seeds-after",
+        "From 25% on the error bars are far apart",
+        imp_error_bars_apart,
+    ),
     Claim(
         NB03,
         "demo-late-after",

@@ -213,7 +213,8 @@ with needs("filter_normalize", "loss_surface"):
 # *random* directions. Random directions are nearly orthogonal to the few sharpest eigen-directions,
 # so a slice can look flatter than the landscape is in its worst direction; closed contours near the
 # centre do not prove convexity or a minimum in all directions (section 4.2 found negative
-# curvature); and other directions give other pictures (change the seed).
+# curvature); and other directions give other pictures (change the seed). The last demonstration
+# of this section measures how much flatter a random direction is.
 
 # %% [markdown] id="demo-surface-rescaled-intro"
 # ### Demonstration: raw against filter-normalised directions
@@ -263,3 +264,68 @@ with needs("filter_normalize", "loss_surface", "rescale_hidden_units"):
 # comparable, but no longer identical.) This is the property that makes filter-normalised
 # pictures comparable across networks — but note that it protects against the *rescaling*
 # symmetry only; it does not make a 2-D slice a complete description of the landscape.
+
+# %% [markdown] id="demo-top-direction-intro"
+# ### Demonstration: what a random slice misses
+#
+# In the style of PyHessian (Yao, Gholami, Keutzer & Mahoney, 2020, *PyHessian: Neural Networks
+# Through the Lens of the Hessian*): the training loss $L(\theta + t\,u)$ of the full-batch
+# network along two unit directions $u$ — its top Hessian eigenvector $v$ (power iteration with
+# `hvp`, the protocol of `top_eigenvalue`) and a random Gaussian direction $r$ of the same norm
+# — with the quadratic prediction $L(\theta) + \frac12\lambda t^2$ along $v$.
+
+# %% id="demo-top-direction" role="demo"
+STEPS_T = torch.linspace(-0.5, 0.5, 41)  # the step t along each unit direction
+
+with needs("hvp"):
+    theta = theta_of["full batch"]
+    # The top eigenvector: power iteration with hvp, as top_eigenvalue does it (seed 0, 100 steps).
+    v = torch.randn(theta.shape, generator=torch.Generator().manual_seed(0))
+    v = v / v.norm()
+    for _ in range(100):
+        hv = hvp(train_loss_fn, theta, v)
+        v = hv / hv.norm()
+    lam = float(v @ hvp(train_loss_fn, theta, v))  # the Rayleigh quotient
+    r = torch.randn(theta.shape, generator=torch.Generator().manual_seed(1))
+    r = r / r.norm()  # a random direction of the same norm as v: 1
+    curvature_r = float(r @ hvp(train_loss_fn, theta, r))
+    with torch.no_grad():
+        base = float(train_loss_fn(theta))
+        along_v = torch.stack([train_loss_fn(theta + t * v) for t in STEPS_T]) - base
+        along_r = torch.stack([train_loss_fn(theta + t * r) for t in STEPS_T]) - base
+    predicted = 0.5 * lam * STEPS_T**2
+
+    print(f"full-batch network, d = {theta.numel()}: training loss {base:.3f} at theta")
+    print(f"top eigenvalue (Rayleigh quotient of v): lambda = {lam:.2f}")
+    print(f"curvature along r: r^T H r = {curvature_r:.3f}; lambda is {lam / curvature_r:.0f} times larger")
+    print(f"|cos(v, r)| = {abs(float(v @ r)):.3f}  (1/sqrt(d) = {theta.numel() ** -0.5:.3f})")
+    print(f"\n{'t':>6} {'increase along v':>17} {'1/2 lambda t^2':>15} {'ratio':>6} {'increase along r':>17}")
+    for i in (0, 10, 16, 18, 22, 24, 30, 40):  # t = -0.5, -0.25, -0.1, -0.05, 0.05, 0.1, 0.25, 0.5
+        t = float(STEPS_T[i])
+        print(f"{t:>6.2f} {float(along_v[i]):>17.4f} {float(predicted[i]):>15.4f} "
+              f"{float(along_v[i] / predicted[i]):>6.2f} {float(along_r[i]):>17.5f}")
+    print(f"\nlargest increase for |t| <= 0.5: along v {float(along_v.max()):.2f}, "
+          f"along r {float(along_r.max()):.4f}")
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.plot(STEPS_T, base + along_v, "o-", markersize=3, label=f"top Hessian eigenvector $v$ ($\\lambda$ = {lam:.1f})")
+    ax.plot(STEPS_T, base + along_r, "o-", markersize=3, label="random direction $r$, $\\|r\\| = \\|v\\| = 1$")
+    ax.plot(STEPS_T, base + predicted, "k--", label=r"$L(\theta) + \frac{1}{2}\lambda t^2$")
+    ax.set_xlabel("step $t$ along the unit direction $u$")
+    ax.set_ylabel(r"training loss $L(\theta + t\,u)$")
+    ax.set_title("Full-batch network: the steepest direction against a random one")
+    ax.legend(fontsize="small")
+    plt.show()
+
+# %% [markdown] id="demo-top-direction-after"
+# **What to look for.** Along the random direction the loss hardly moves: over the whole range
+# it rises by less than 0.005, a curvature $r^\top H r$ of about 0.03. A step of the same length
+# along the top eigenvector raises it from 0.13 by up to about 2.6: $\lambda \approx 12.5$ is about
+# 400 times the curvature along $r$. A random unit vector in $d = 1284$ dimensions has only about
+# $1/\sqrt d \approx 0.03$ of its length along $v$ (the printed cosine), so its curvature averages
+# the whole spectrum ($\operatorname{tr}H/d$ on average), which the many eigenvalues near zero
+# dominate. The pictures above slice along two such random directions (filter normalisation
+# changes their length per filter, not their randomness): they can look flat where the landscape
+# has a steep wall — pitfall 9. Near $t = 0$ the loss along $v$ follows $\frac12\lambda t^2$
+# (within about 10% at $|t| = 0.05$); further out it rises faster: the Hessian describes the
+# landscape only locally.

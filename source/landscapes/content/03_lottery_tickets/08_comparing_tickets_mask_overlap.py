@@ -65,12 +65,6 @@ def flat(masks):
     return torch.cat([m.flatten() for m in masks.values()])
 
 
-def shuffled(masks, generator):
-    # A random mask with the same number of kept entries in every layer.
-    return {name: m.flatten()[torch.randperm(m.numel(), generator=generator)].reshape(m.shape)
-            for name, m in masks.items()}
-
-
 with needs("prune_count", "global_prune", "rewind", "iterative_magnitude_pruning", "mask_overlap"):
     ticket_a = step0_tickets()[0][OVERLAP_ROUNDS - 1]
     theta0_other = lab.params_of(lab.make_mlp(seed=REINIT_SEED))
