@@ -12,8 +12,8 @@ cost) keeps full marks; every case's optimum is unique anyway, by construction.
 
 The cases are built so that each typical mistake fails the same parts for every student:
 
-- `planted`: params_b is params_a with its hidden units shuffled (a cycle through all of
-  them), each unit's vector of one length: every similarity made of any of the three parts,
+- `planted`: params_b's hidden layer is params_a's with its units shuffled (a cycle through
+  all of them; the other layers differ), each unit's vector of one length: every similarity made of any of the three parts,
   and every greedy matching, finds the shuffle. This part checks the mechanics: maximise,
   apply pi and not its inverse, one permutation for rows, bias and columns.
 - `similarity`: units told apart only by their bias, or only by their outgoing weights (the
@@ -75,7 +75,10 @@ _HINT = (
     "params_b[layer_in + '.weight'] and the entries of its bias in the order pi, and the "
     "columns of params_b[layer_out + '.weight'] in the same order; copy every other key"
 )
-_PLANTED_HINT = "params_b is params_a with its hidden units shuffled: aligned, it is params_a again"
+_PLANTED_HINT = (
+    "this hidden layer of params_b is params_a's with its units shuffled: aligned, its weights "
+    "and bias are params_a's again (the other keys stay params_b's)"
+)
 
 #: The similarity matrices of the `exact` part (rows: params_a's units, columns: params_b's,
 #: before they are shuffled). The best assignment is unique and beats the next by 4 (2): a
@@ -195,27 +198,34 @@ def _planted(
     drop: tuple[str, ...] = (),
     shuffle: bool = True,
 ) -> tuple:
-    """(params_a, params_b, layer_in, layer_out): params_b is params_a with the hidden units of
-    that layer shuffled by a random cycle (or an unshuffled copy); the keys in `drop` (biases)
-    are left out."""
+    """(params_a, params_b, layer_in, layer_out): params_b's three tensors of that hidden
+    layer are params_a's with the units shuffled by a random cycle, its other keys are other
+    random values (so params_a itself is not the answer); or, unshuffled, params_b is a copy
+    of params_a. The keys in `drop` (biases) are left out."""
     gen = _gen(offset)
     chain = {k: v for k, v in _chain(gen, widths).items() if k not in drop}
     params_a = _equal_lengths(chain, layer_in, layer_out)
     hidden = params_a[f"{layer_in}.weight"].shape[0]
-    perm = _cycle(gen, hidden) if shuffle else list(range(hidden))
-    params_b = permuted_units(params_a, layer_in, layer_out, perm)
+    if shuffle:
+        params_b = permuted_units(params_a, layer_in, layer_out, _cycle(gen, hidden))
+        others = _chain(gen, widths)
+        for key in params_b:
+            if key not in _keys(layer_in, layer_out):
+                params_b[key] = others[key]
+    else:
+        params_b = {k: v.clone() for k, v in params_a.items()}
     return _as(params_a, dtype), _as(params_b, dtype), layer_in, layer_out
 
 
 def _planted_cases() -> list[Case]:
     return [
         Case(
-            "params_b is params_a shuffled: layers '0' and '2' (5 hidden units)",
+            "params_b's units are params_a's shuffled: layers '0' and '2' (5 hidden units)",
             _planted(170, (2, 5, 4, 3), "0", "2"),
             hint=_PLANTED_HINT,
         ),
         Case(
-            "params_b is params_a shuffled: layers '2' and '4' (the second hidden layer)",
+            "params_b's units are params_a's shuffled: layers '2' and '4' (the second hidden layer)",
             _planted(171, (2, 5, 4, 3), "2", "4"),
             hint=_PLANTED_HINT,
         ),
@@ -225,7 +235,7 @@ def _planted_cases() -> list[Case]:
             hint="every unit is most similar to itself: the identity is the best permutation",
         ),
         Case(
-            "float64 params (the result stays float64), params_b is params_a shuffled",
+            "float64 params (the result stays float64), params_b's units are params_a's shuffled",
             _planted(173, (2, 6, 3), "0", "2", dtype=torch.float64),
             hint=_PLANTED_HINT,
         ),
@@ -284,12 +294,12 @@ def _similarity_cases() -> list[Case]:
             "S includes W_out_a^T·W_out_b",
         ),
         Case(
-            "layer_in has no bias (no '0.bias' key); params_b is params_a shuffled",
+            "layer_in has no bias (no '0.bias' key); params_b's units are params_a's shuffled",
             _planted(176, (2, 5, 3), "0", "2", drop=("0.bias",)),
             hint="the bias of layer_in is optional: use and permute it only if the key exists",
         ),
         Case(
-            "no biases at all, layers '2' and '4'; params_b is params_a shuffled",
+            "no biases at all, layers '2' and '4'; params_b's units are params_a's shuffled",
             _planted(177, (2, 4, 5, 3), "2", "4", drop=("0.bias", "2.bias", "4.bias")),
         ),
     ]
@@ -371,17 +381,17 @@ def _function_cases() -> list[Case]:
     square = "layer_out's weight is square here: permute its columns (one per hidden unit)"
     return [
         Case(
-            "params_b is params_a shuffled, layers '0' and '2' (a 4 × 4 '2.weight')",
+            "params_b's units are params_a's shuffled, layers '0' and '2' (a 4 × 4 '2.weight')",
             _planted(182, (2, 4, 4, 3), "0", "2"),
             hint=square,
         ),
         Case(
-            "params_b is params_a shuffled, layers '0' and '2' (a 5 × 5 output layer)",
+            "params_b's units are params_a's shuffled, layers '0' and '2' (a 5 × 5 output layer)",
             _planted(183, (3, 5, 5), "0", "2"),
             hint=square,
         ),
         Case(
-            "params_b is params_a shuffled, layers '2' and '4' (a 4 × 4 '4.weight')",
+            "params_b's units are params_a's shuffled, layers '2' and '4' (a 4 × 4 '4.weight')",
             _planted(184, (2, 4, 4, 4), "2", "4"),
             hint=square,
         ),
@@ -628,7 +638,17 @@ def _judge(case: Case, outcome: Outcome, args: tuple, kwargs: dict) -> str | Non
     params_a, params_b, layer_in, layer_out = args
     what = f"the result of `{_NAME}`"
     got = outcome.value
-    msg = _form(got, params_b, what) or _others_unchanged(got, params_b, layer_in, layer_out, what)
+    msg = _form(got, params_b, what)
+    if msg:
+        return msg
+    if any(not _close(params_a[k], params_b[k]) for k in params_b) and all(
+        _close(got[k], params_a[k]) for k in params_b
+    ):
+        return (
+            f"{what} is params_a: the result is params_b (its units reordered to match "
+            "params_a's), the same network as params_b written in another order"
+        )
+    msg = _others_unchanged(got, params_b, layer_in, layer_out, what)
     if msg:
         return msg
     perm, msg = _unit_order(got, params_b, layer_in, layer_out, what)

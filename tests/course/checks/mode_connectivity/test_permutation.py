@@ -135,6 +135,12 @@ def al_unchanged(params_a, params_b, layer_in, layer_out):
     return {k: v.clone() for k, v in params_b.items()}
 
 
+def al_returns_params_a(params_a, params_b, layer_in, layer_out):
+    """Returns a copy of params_a, the network it was asked to match."""
+    _validate(params_a, params_b, layer_in, layer_out)
+    return {k: v.clone() for k, v in params_a.items()}
+
+
 def al_only_layer_in(params_a, params_b, layer_in, layer_out):
     """Permutes layer_in's rows and bias, forgets layer_out's columns."""
     _validate(params_a, params_b, layer_in, layer_out)
@@ -354,6 +360,7 @@ WRONG = [
     (NAME, al_minimises, r"SMALLEST total similarity.*maximize=True", ["planted"]),
     (NAME, al_inverse, r"inverse of the best permutation", ["planted"]),
     (NAME, al_unchanged, r"keeps params_b's units in their own order", ["planted"]),
+    (NAME, al_returns_params_a, r"is params_a: the result is params_b", ["planted"]),
     (
         NAME,
         al_only_layer_in,
@@ -379,6 +386,7 @@ WRONG_PARTS = {
     al_minimises: RESULT_PARTS,
     al_inverse: RESULT_PARTS,
     al_unchanged: RESULT_PARTS,
+    al_returns_params_a: RESULT_PARTS,
     al_only_layer_in: RESULT_PARTS,
     al_rows_of_layer_out: RESULT_PARTS,
     al_ignores_bias: {"similarity", "exact"},  # exact: on its fixed random params too
