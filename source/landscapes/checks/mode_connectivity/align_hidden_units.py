@@ -13,9 +13,10 @@ cost) keeps full marks; every case's optimum is unique anyway, by construction.
 The cases are built so that each typical mistake fails the same parts for every student:
 
 - `planted`: params_b's hidden layer is params_a's with its units shuffled (a cycle through
-  all of them; the other layers differ), each unit's vector of one length: every similarity made of any of the three parts,
-  and every greedy matching, finds the shuffle. This part checks the mechanics: maximise,
-  apply pi and not its inverse, one permutation for rows, bias and columns.
+  all of them; the other layers differ), each unit's vector of one length: every similarity
+  made of any of the three parts, and every greedy matching, finds the shuffle. This part
+  checks the mechanics: maximise, apply pi and not its inverse, one permutation for rows,
+  bias and columns.
 - `similarity`: units told apart only by their bias, or only by their outgoing weights (the
   other parts are copies, or nearly alike), and layers without a bias.
 - `exact`: a similarity matrix (hidden in a random rotation of the incoming weights) on which
@@ -334,8 +335,7 @@ def _greedy_trap(
     q, _ = torch.linalg.qr(torch.randn(hidden, hidden, generator=gen, dtype=torch.float64))
     params_a[w_in] = q
     params_a[b_in] = torch.full((hidden,), 0.01 * float(_uniform(gen, 1)), dtype=torch.float64)
-    params_a[w_out] = _uniform(gen, params_a[w_out].shape[0], 1, scale=0.01).expand(-1, hidden)
-    params_a[w_out] = params_a[w_out].clone()
+    params_a[w_out] = _uniform(gen, params_a[w_out].shape[0], 1, scale=0.01).repeat(1, hidden)
     params_b[w_in] = similarity.T @ q
     best = _best_by_brute_force(similarity)
     answer = _cycle(gen, hidden)
@@ -411,7 +411,7 @@ def _error_cases() -> list[Case]:
         Case("layer_in '1' has no weight (it is the ReLU)", (params_a, params_b, "1", "2")),
         Case("layer_out '6' has no weight", (params_a, params_b, "4", "6")),
         Case(
-            "layers '0' and '4' do not chain: 4 rows against 2 columns",
+            "layers '0' and '4' do not chain: 4 rows against 3 columns",
             (params_a, params_b, "0", "4"),
         ),
     ]
