@@ -52,7 +52,7 @@ from autograder.checks.verdicts import (
 )
 from solutions import mode_connectivity as ref
 
-from ..landscape_geometry.rescale_hidden_units import network_output
+from ..networks import network_output
 from .common import _fixed_gen, _gen
 
 # Tolerances and sizes (named, never inline)
