@@ -1,4 +1,5 @@
-"""Reference solutions for notebook 01: linear and Bezier mode connectivity, barriers, basins, merging.
+"""Reference solutions for notebook 01: linear and Bezier mode connectivity, barriers, basins, merging,
+permutation alignment.
 
 Conventions (exercise-spec.md):
 
@@ -32,8 +33,10 @@ from .paths import (
     is_linearly_connected,
     loss_along_path,
 )
+from .permutation import align_hidden_units
 
 __all__ = [
+    "align_hidden_units",
     "average_params",
     "barrier_height",
     "bernstein_weights",

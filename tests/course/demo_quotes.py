@@ -331,6 +331,52 @@ def _quotes_01() -> list[Quote]:
     return q
 
 
+def _quotes_01_alignment() -> list[Quote]:
+    """Section 7 of notebook 01: the barrier before and after aligning the hidden units."""
+    row = {
+        label: rf"^width {label}\s+{NUM}\s+{NUM}$"
+        for label in ("32, as trained", "32, aligned", "64, as trained", "64, aligned")
+    }
+
+    def quote(quoted: str, label: str, column: int, bounds: tuple[float, float]) -> Quote:
+        pattern = row[label].replace(NUM, r"\S+", 1) if column == 2 else row[label]
+        return Quote(NB01, "demo-permutation-after", quoted, "demo-permutation", pattern, bounds)
+
+    return [
+        Quote(
+            NB01,
+            "permutation-intro",
+            "a barrier of about 1.6",
+            "demo-linear-path",
+            rf"chord \(Entezari et al. 2022\):\s+{NUM}",
+            about(1.6, 0.1),
+        ),
+        Quote(
+            NB01,
+            "demo-permutation-after",
+            "(about $10^{-5}$)",
+            "demo-permutation",
+            rf"max \|change of a logit\| {NUM}",
+            order(1e-5),
+        ),
+        quote("falls from about 1.6 to about", "32, as trained", 1, about(1.6, 0.1)),
+        quote("to about 0.3,", "32, aligned", 1, about(0.3, 0.05)),
+        quote("goes from chance (0.25)", "32, as trained", 2, about(0.25, 0.03)),
+        quote("to about 0.82 accuracy", "32, aligned", 2, about(0.82, 0.02)),
+        quote("falls from about 1.2 to about 0.04", "64, as trained", 1, about(1.2, 0.1)),
+        quote("falls from about 1.2 to about 0.04", "64, aligned", 1, about(0.04, 0.02)),
+        Quote(
+            NB01,
+            "demo-permutation-after",
+            "*higher* (1.8 here)",
+            "demo-permutation",
+            rf"barrier after each pass: {NUM},",
+            about(1.8, 0.1),
+        ),
+        quote("(0.3 at width 32)", "32, aligned", 1, about(0.3, 0.05)),
+    ]
+
+
 def _quotes_01_batch_norm() -> list[Quote]:
     """Notebook 01: batch norm on the straight line (05a)."""
     scale, var = "demo-bn-train", "demo-bn-line"
@@ -1274,6 +1320,7 @@ def _quotes_03_imp_seeds() -> list[Quote]:
 
 QUOTES: list[Quote] = (
     _quotes_01()
+    + _quotes_01_alignment()
     + _quotes_01_batch_norm()
     + _quotes_01_bezier_plane()
     + _quotes_02()
@@ -1427,7 +1474,34 @@ def curve_in_the_plane(printed: Printed) -> None:
     assert distance <= 1e-4, f"the curve's points are up to {distance} off the plane"
 
 
+def _midpoint_accuracy(printed: Printed, label: str) -> float:
+    return one(printed, "demo-permutation", rf"^width {label}\s+\S+\s+{NUM}$")
+
+
+def aligned_average_works(printed: Printed) -> None:
+    before, after = (_midpoint_accuracy(printed, f"32, {s}") for s in ("as trained", "aligned"))
+    assert after >= before + 0.3, f"midpoint accuracy {before} as trained, {after} aligned"
+
+
+def first_pass_raises_the_barrier(printed: Printed) -> None:
+    first = one(printed, "demo-permutation", rf"barrier after each pass: {NUM},")
+    before = one(printed, "demo-permutation", rf"^width 32, as trained\s+{NUM}")
+    assert first > before, f"barrier {before} as trained, {first} after the first pass"
+
+
 CLAIMS: list[Claim] = [
+    Claim(
+        NB01,
+        "demo-merging-after",
+        "their weight average then works much better",
+        aligned_average_works,
+    ),
+    Claim(
+        NB01,
+        "demo-permutation-after",
+        "The first pass can make the barrier *higher*",
+        first_pass_raises_the_barrier,
+    ),
     Claim(NB01, "demo-bn-after", "unchanged to the four printed digits", bn_scale_invariant),
     Claim(
         NB01,

@@ -71,3 +71,20 @@ def test_function_that_never_returns_fails_within_the_bound(name, monkeypatch):
     with pytest.raises(AssertionError, match="did not return within the time limit"):
         check_function(name, forever, part=first)
     assert time.perf_counter() - start < 5.0
+
+
+def test_functions_are_registered_in_notebook_order():
+    """The registry lists the graded functions in the order of their answer cells: a checks
+    module that imports another notebook's checks would register that notebook first."""
+    from autograder.checks import registry
+    from autograder.content.parse import read_content
+
+    spec = registry.spec_of()
+    answers = [
+        cell.meta["solution"]
+        for notebook in spec.notebooks
+        for cell in read_content(spec.content_dir / notebook).cells
+        if cell.role == "answer" and "solution" in cell.meta
+    ]
+    functions = [n for n in registry.graded_functions() if lookup(n).kind == "function"]
+    assert functions == answers

@@ -3,7 +3,8 @@
 Every expected value comes from an independent oracle: the seed's worked example 1 and
 practice problem 1, hand-computed values, per-entry formulas, model copies loaded with
 ``load_state_dict`` and evaluated directly, brute-force graph reachability, and Adam's
-closed-form first step. No test compares a function with itself.
+closed-form first step, and brute force over every permutation of hidden units. No test
+compares a function with itself.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from torch import nn
 from solutions.mode_connectivity import (
     ALPHA_ENDPOINT_TOL,
     WEIGHT_SUM_TOL,
+    align_hidden_units,
     average_params,
     barrier_height,
     bernstein_weights,
@@ -929,3 +931,215 @@ def test_ensemble_probs_value_errors():
         ensemble_probs(model, [theta, partial], X)
     with pytest.raises(ValueError, match="params_list"):
         ensemble_probs(model, [partial], X)
+
+
+# --------------------------------------------------------------------------------------------
+# align_hidden_units
+# --------------------------------------------------------------------------------------------
+
+
+def deep_mlp_params(seed: int, widths=(2, 5, 4, 3), dtype=torch.float32, bias=True) -> dict:
+    """Params of a Linear/ReLU chain named "0", "2", "4", ... with the given layer widths."""
+    g = torch.Generator().manual_seed(seed)
+    params = {}
+    for i, (fan_in, fan_out) in enumerate(itertools.pairwise(widths)):
+        params[f"{2 * i}.weight"] = torch.randn(fan_out, fan_in, generator=g, dtype=dtype)
+        if bias:
+            params[f"{2 * i}.bias"] = torch.randn(fan_out, generator=g, dtype=dtype)
+    return params
+
+
+def chain_output(params: dict, X: torch.Tensor) -> torch.Tensor:
+    """The Linear/ReLU chain evaluated by hand, in float64 (an oracle of the function)."""
+    layers = sorted({int(k.split(".")[0]) for k in params})
+    x = X.to(torch.float64)
+    for n, layer in enumerate(layers):
+        x = x @ params[f"{layer}.weight"].to(torch.float64).T
+        if f"{layer}.bias" in params:
+            x = x + params[f"{layer}.bias"].to(torch.float64)
+        if n < len(layers) - 1:
+            x = torch.relu(x)
+    return x
+
+
+def unit_vectors(params: dict, layer_in: str, layer_out: str) -> torch.Tensor:
+    """Row i: hidden unit i's incoming weights, bias (if any) and outgoing weights."""
+    parts = [params[f"{layer_in}.weight"].to(torch.float64)]
+    if f"{layer_in}.bias" in params:
+        parts.append(params[f"{layer_in}.bias"].to(torch.float64)[:, None])
+    parts.append(params[f"{layer_out}.weight"].to(torch.float64).T)
+    return torch.cat(parts, dim=1)
+
+
+def permuted_units(params: dict, layer_in: str, layer_out: str, perm) -> dict:
+    """`params` with unit i of the hidden layer taken from unit perm[i] (by hand)."""
+    perm = list(perm)
+    out = {}
+    for key, value in params.items():
+        if key in (f"{layer_in}.weight", f"{layer_in}.bias"):
+            out[key] = torch.stack([value[j] for j in perm])
+        elif key == f"{layer_out}.weight":
+            out[key] = torch.stack([value[:, j] for j in perm], dim=1)
+        else:
+            out[key] = value.clone()
+    return out
+
+
+def best_by_brute_force(params_a, params_b, layer_in, layer_out) -> float:
+    """The largest total similarity over all h! permutations, summed term by term."""
+    ua = unit_vectors(params_a, layer_in, layer_out).tolist()
+    ub = unit_vectors(params_b, layer_in, layer_out).tolist()
+    sim = [[math.fsum(x * y for x, y in zip(a, b)) for b in ub] for a in ua]
+    return max(
+        math.fsum(sim[i][j] for i, j in enumerate(perm))
+        for perm in itertools.permutations(range(len(ua)))
+    )
+
+
+def unit_permutation(result, params_b, layer_in, layer_out) -> list[int]:
+    """perm with result's unit i equal to params_b's unit perm[i]; asserts it is one."""
+    ur = unit_vectors(result, layer_in, layer_out)
+    ub = unit_vectors(params_b, layer_in, layer_out)
+    perm = [next(j for j in range(len(ub)) if torch.equal(ur[i], ub[j])) for i in range(len(ur))]
+    assert sorted(perm) == list(range(len(ub))), perm
+    return perm
+
+
+def total_similarity(params_a, params, layer_in, layer_out) -> float:
+    ua, u = unit_vectors(params_a, layer_in, layer_out), unit_vectors(params, layer_in, layer_out)
+    return float((ua * u).sum())
+
+
+@pytest.mark.parametrize(
+    ("widths", "layer_in", "layer_out", "bias"),
+    [
+        ((2, 5, 4, 3), "0", "2", True),
+        ((2, 5, 4, 3), "2", "4", True),
+        ((3, 6, 2), "0", "2", False),
+        ((2, 4, 4, 2), "0", "2", True),
+    ],
+)
+@pytest.mark.parametrize("seed", range(6))
+def test_align_hidden_units_is_the_best_permutation_by_brute_force(
+    widths, layer_in, layer_out, bias, seed
+):
+    """The result is params_b with its hidden units permuted (rows, bias entries, columns by
+    one permutation; every other key unchanged), and no permutation of the h! is better."""
+    params_a = deep_mlp_params(2 * seed, widths, bias=bias)
+    params_b = deep_mlp_params(2 * seed + 1, widths, bias=bias)
+    out = align_hidden_units(params_a, params_b, layer_in, layer_out)
+    assert list(out) == list(params_b)
+    perm = unit_permutation(out, params_b, layer_in, layer_out)
+    assert_params_equal(out, permuted_units(params_b, layer_in, layer_out, perm))
+    best = best_by_brute_force(params_a, params_b, layer_in, layer_out)
+    assert total_similarity(params_a, out, layer_in, layer_out) == pytest.approx(best, rel=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize(("layer_in", "layer_out"), [("0", "2"), ("2", "4")])
+def test_align_hidden_units_undoes_a_shuffle_and_keeps_the_function(dtype, layer_in, layer_out):
+    """A shuffled copy of params_a comes back as params_a, bit for bit; params_b's function
+    (evaluated by hand) is unchanged; the dtype is kept."""
+    params_a = deep_mlp_params(7, (2, 6, 5, 3), dtype)
+    hidden = params_a[f"{layer_in}.weight"].shape[0]
+    shuffle = torch.randperm(hidden, generator=torch.Generator().manual_seed(3)).tolist()
+    params_b = permuted_units(params_a, layer_in, layer_out, shuffle)
+    out = align_hidden_units(params_a, params_b, layer_in, layer_out)
+    assert_params_equal(out, params_a)
+    X = torch.randn(20, 2, generator=torch.Generator().manual_seed(4))
+    torch.testing.assert_close(chain_output(out, X), chain_output(params_b, X))
+    assert all(v.dtype == dtype for v in out.values())
+
+
+def test_align_hidden_units_keeps_a_trained_models_function():
+    """On nn.Sequential parameters (requires_grad leaves, as named_parameters gives them)."""
+    model_a, model_b = tiny_mlp(1, hidden=8), tiny_mlp(2, hidden=8)
+    params_a = dict(model_a.named_parameters())
+    params_b = dict(model_b.named_parameters())
+    out = align_hidden_units(params_a, params_b, "0", "2")
+    assert not any(v.requires_grad for v in out.values())
+    X, _ = toy_data()
+    torch.testing.assert_close(oracle_logits(model_b, out, X), oracle_logits(model_b, params_b, X))
+    assert out["2.bias"].data_ptr() != params_b["2.bias"].data_ptr()
+    torch.testing.assert_close(out["2.bias"], params_b["2.bias"].detach())
+
+
+def test_align_hidden_units_identity_and_no_mutation():
+    """params_a aligned to itself comes back unchanged; neither input is modified."""
+    params_a, params_b = deep_mlp_params(11), deep_mlp_params(12)
+    before_a, before_b = clone_params(params_a), clone_params(params_b)
+    assert_params_equal(align_hidden_units(params_a, clone_params(params_a), "0", "2"), params_a)
+    out = align_hidden_units(params_a, params_b, "2", "4")
+    for v in out.values():
+        v.add_(1.0)  # no tensor of the result is shared with an input
+    assert_params_equal(params_a, before_a)
+    assert_params_equal(params_b, before_b)
+
+
+def test_align_hidden_units_uses_the_exact_assignment_not_a_greedy_one():
+    """Similarities [[10, 9], [9, 1]] (one coordinate per unit): greedy takes the 10 and then
+    the 1 (total 11); the best permutation swaps the units (total 18)."""
+    f64 = torch.float64
+    params_a = {"0.weight": torch.eye(2, dtype=f64), "2.weight": torch.zeros(1, 2, dtype=f64)}
+    params_b = {
+        "0.weight": torch.tensor([[10.0, 9.0], [9.0, 1.0]], dtype=torch.float64),
+        "2.weight": torch.tensor([[0.5, -2.0]], dtype=torch.float64),
+    }
+    out = align_hidden_units(params_a, params_b, "0", "2")
+    assert out["0.weight"].tolist() == [[9.0, 1.0], [10.0, 9.0]]
+    assert out["2.weight"].tolist() == [[-2.0, 0.5]]
+
+
+def test_align_hidden_units_bias_and_outgoing_weights_count():
+    """Units with equal incoming weights are told apart by their bias, or by their outgoing
+    weights; layer_out's bias never moves."""
+    w = torch.ones(3, 2, dtype=torch.float64)
+    params_a = {
+        "0.weight": w,
+        "0.bias": torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64),
+        "2.weight": torch.zeros(1, 3, dtype=torch.float64),
+        "2.bias": torch.tensor([5.0], dtype=torch.float64),
+    }
+    params_b = dict(params_a, **{"0.bias": torch.tensor([3.0, 1.0, 2.0], dtype=torch.float64)})
+    out = align_hidden_units(params_a, params_b, "0", "2")
+    assert out["0.bias"].tolist() == [1.0, 2.0, 3.0] and out["2.bias"].tolist() == [5.0]
+    no_bias_a = {"0.weight": w, "2.weight": torch.tensor([[1.0, 2.0, 3.0]], dtype=torch.float64)}
+    no_bias_b = {"0.weight": w, "2.weight": torch.tensor([[2.0, 3.0, 1.0]], dtype=torch.float64)}
+    out = align_hidden_units(no_bias_a, no_bias_b, "0", "2")
+    assert out["2.weight"].tolist() == [[1.0, 2.0, 3.0]]
+
+
+@pytest.mark.parametrize(
+    ("case", "name"),
+    [
+        ("keys", "params_a and params_b"),
+        ("shapes", "params_a"),
+        ("missing_in", "layer_in"),
+        ("missing_out", "layer_out"),
+        ("no_chain", "do not chain"),
+        ("same_layer", "layer_in and layer_out"),
+        ("not_a_dict", "params_b"),
+        ("not_a_tensor", "params_a"),
+    ],
+)
+def test_align_hidden_units_value_errors(case, name):
+    params_a, params_b = deep_mlp_params(0), deep_mlp_params(1)
+    layer_in, layer_out = "0", "2"
+    if case == "keys":
+        del params_b["2.bias"]
+    elif case == "shapes":
+        params_b = deep_mlp_params(1, (2, 6, 4, 3))
+    elif case == "missing_in":
+        layer_in = "1"
+    elif case == "missing_out":
+        layer_in, layer_out = "4", "6"
+    elif case == "no_chain":
+        layer_out = "4"
+    elif case == "same_layer":
+        layer_out = "0"
+    elif case == "not_a_dict":
+        params_b = list(params_b.values())
+    elif case == "not_a_tensor":
+        params_a["0.bias"] = params_a["0.bias"].tolist()
+    with pytest.raises(ValueError, match=name):
+        align_hidden_units(params_a, params_b, layer_in, layer_out)

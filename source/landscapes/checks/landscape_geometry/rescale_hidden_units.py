@@ -27,6 +27,7 @@ from autograder.checks.verdicts import (
 )
 from solutions import landscape_geometry as ref
 
+from ..networks import network_output
 from .common import _checked, _dict_near, _fixed_gen, _gen, _tensor_near
 
 # Tolerances and sizes (named, never inline)
@@ -61,20 +62,6 @@ def _resc_params(seed: int, dtype: torch.dtype = torch.float32, drop: tuple[str,
         for k, s in _RESC_SHAPES.items()
         if k not in drop
     }
-
-
-def network_output(params: Mapping[str, torch.Tensor], X: torch.Tensor) -> torch.Tensor:
-    """The output of the Linear/ReLU network whose layers are named "0", "2", "4", ... ."""
-    prefixes = sorted({k.split(".")[0] for k in params if k.endswith(".weight")}, key=int)
-    x = X.to(torch.float64)
-    for i, prefix in enumerate(prefixes):
-        weight = params[f"{prefix}.weight"].detach().to(torch.float64)
-        x = x @ weight.T
-        if f"{prefix}.bias" in params:
-            x = x + params[f"{prefix}.bias"].detach().to(torch.float64)
-        if i < len(prefixes) - 1:
-            x = torch.relu(x)
-    return x
 
 
 def _resc_form(got: Any, expected: Mapping[str, torch.Tensor], what: str) -> str | None:

@@ -26,9 +26,11 @@ from . import train_bezier_midpoint
 from . import linear_basins
 from . import average_params
 from . import ensemble_probs
+from . import align_hidden_units
 # isort: on
 
 __all__ = [
+    "align_hidden_units",
     "average_params",
     "barrier_height",
     "bernstein_weights",

@@ -1,7 +1,7 @@
 # %% [markdown] id="grading"
 # ## How this notebook is graded
 #
-# You implement **11 functions**, each in its own cell, in the order they are taught.
+# You implement **12 functions**, each in its own cell, in the order they are taught.
 # Replace the line `raise NotImplementedError()` with your code; do not rename the functions or
 # change their arguments (the grader finds them by name).
 #

@@ -124,4 +124,5 @@ with needs("average_params", "ensemble_probs"):
 # forward pass. For the independent pair the ensemble is still good (about 0.93), but the weight
 # average falls to about chance (0.25): it sits on top of the barrier of section 3, and its
 # decision regions (left) no longer follow the spiral. Weight averaging needs linear connectivity;
-# ensembling does not.
+# ensembling does not. (Section 7 aligns the hidden units of the independent pair first: their
+# weight average then works much better.)
