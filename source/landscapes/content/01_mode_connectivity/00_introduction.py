@@ -21,3 +21,5 @@
 #    and say why it must be trained (practice problem 5);
 # 5. explain why averaging two networks' *weights* works as well as averaging their
 #    *predictions* only when the two are linearly connected.
+# 6. align the hidden units of one network to another's (weight matching) without changing its
+#    function, and show how much of a barrier comes from the order of the units.

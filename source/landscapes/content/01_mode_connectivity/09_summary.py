@@ -11,11 +11,17 @@
 #   curve joins them at low loss (Garipov et al., 2018; Draxler et al., 2018).
 # * **Basins.** Linear connectivity of many solutions defines a graph whose connected components
 #   are the linear basins. Networks spawned from a shared early checkpoint land in one.
+# * **Batch normalisation.** Along a path, recompute its statistics at every point: interpolated
+#   running statistics describe another network. Recomputed, the loss along the line is lower on
+#   average, but the barrier between independently trained networks remains.
 # * **Merging.** Weight averaging matches an ensemble only inside a linear basin; an ensemble
 #   works for any members but costs one forward pass per member.
+# * **Permutation symmetry.** Reordering a layer's hidden units (rows in, columns out) leaves the
+#   function unchanged; matching them to another network's before averaging removes most of the
+#   barrier between independently trained networks (Entezari et al., 2022; Ainsworth et al., 2023).
 #
 # <details>
-# <summary><b>Pitfalls</b> (7; click to open)</summary>
+# <summary><b>Pitfalls</b> (8; click to open)</summary>
 #
 # 1. **The direction of $\alpha$.** Here $\alpha = 0$ is $\theta_a$; the course text's
 #    $\alpha\theta_1 + (1-\alpha)\theta_2$ puts $\alpha$ on the other end. Fix one convention.
@@ -32,6 +38,9 @@
 #    maximum along the curve afterwards; the control point itself is not on the curve.
 # 7. **Measure without side effects.** Use `functional_call` and `torch.no_grad()`; never load a
 #    path's parameters into the caller's model or change its train/eval mode.
+# 8. **Batch-norm statistics are not weights.** Interpolating the running mean and variance
+#    measures a different network from the one on the path: recompute them on training data at
+#    each point.
 #
 # </details>
 #

@@ -149,8 +149,8 @@ print("loss_surface: visible tests passed")
 # chance-level loss $\ln 4 \approx 1.39$: everything yellow is no better than guessing. The two
 # panels share their contour levels (computed once from both surfaces and printed above the
 # figure), so one colour is one loss in both pictures and the spacing of the contour lines can be
-# compared — with levels chosen for each panel on its own, it could not. This is the figure that
-# question "reading the landscape plot" of notebook 04 refers to.
+# compared — with levels chosen for each panel on its own, it could not. Notebook 04's question on
+# reading a filter-normalised plot starts from a picture like this one.
 
 # %% id="demo-surface" role="demo"
 GRID = torch.linspace(-0.4, 0.4, 25)

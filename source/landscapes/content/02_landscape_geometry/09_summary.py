@@ -44,7 +44,8 @@
 #    $\sum_{k\ge1}e^{-k} = 0.582$.
 # 9. **A 2-D picture is a random slice.** It can hide the sharpest directions, look convex where the
 #    landscape is not, and change with the seed. Compare pictures with the same directions' seed
-#    and the same colour scale.
+#    and the same colour scale. Section 6's last demonstration shows how much a random direction
+#    misses: the curvature along a random direction was far below the top eigenvalue.
 # 10. **Keep `theta` untouched**: detach and clone before switching on `requires_grad`, and open
 #     `torch.enable_grad()` — callers may be inside `torch.no_grad()`.
 #

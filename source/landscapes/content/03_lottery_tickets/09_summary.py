@@ -8,6 +8,9 @@
 #   full training run.
 # * **Lottery tickets:** at high sparsity the rewound ticket trains far better than the same mask
 #   with fresh random weights — the initial values matter (Frankle & Carbin, 2019).
+# * **Against random pruning** (Frankle & Carbin's figure, section 3.4): at every sparsity IMP's
+#   tickets beat random masks of the same per-layer size over several initialisations, and the
+#   gap widens as fewer weights remain.
 # * **Late rewinding** to an early $\theta_k$ finds tickets where $\theta_0$ fails, in larger
 #   networks; the tickets that work are *stable to SGD noise* (Frankle et al., 2020).
 # * **Supermasks:** choosing a subnetwork of frozen random weights is itself a way to learn

@@ -92,7 +92,10 @@ check_letter("answer_q3", answer_q3)
 # makes the loss landscape markedly smoother (Santurkar et al. 2018). In a smoother landscape,
 # low-loss paths between solutions are easier to find. (The course text also credits "reducing
 # internal covariate shift"; Santurkar et al. found that the benefit does not come from that but
-# from the smoother landscape.)
+# from the smoother landscape.) Notebook 01's section on batch normalisation and barriers shows
+# how far this goes: with the statistics recomputed along the line, the loss above the chord is
+# lower on average than without batch norm, but the barrier between independently trained
+# networks does not go away — "improves" is not "removes".
 #
 # - A is wrong: batch norm adds two parameters per channel; it changes the training dynamics, not
 #   the capacity.
