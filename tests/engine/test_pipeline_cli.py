@@ -169,6 +169,21 @@ def test_grade_options_become_limits():
     )
 
 
+def test_grade_import_here_reaches_the_grading_run(tmp_path, monkeypatch):
+    """`grade --import-here` makes the coordinator import every submission itself; by default
+    the workers import into private gradebooks."""
+    seen = []
+
+    def fake_main(**kwargs):
+        seen.append(kwargs["import_on_workers"])
+        return []
+
+    monkeypatch.setattr("autograder.pipeline.grade.main", fake_main)
+    for extra, expected in (([], True), (["--import-here"], False)):
+        assert cli.main(["grade", "--course-dir", str(tmp_path), *extra]) == 0
+        assert seen[-1] is expected
+
+
 def test_a_course_verb_outside_a_course_fails_cleanly(tmp_path, capsys):
     """A verb run outside a course dir exits 1 with a message, not a traceback."""
     assert cli.main(["export", "--course-dir", str(tmp_path)]) == 1
