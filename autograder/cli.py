@@ -172,7 +172,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             apply=args.apply,
             never_lower=args.never_lower,
-            import_on_workers=not args.import_here,
+            import_on_workers=False if args.import_here else None,
         )
     if not records:
         print(
@@ -455,9 +455,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--import-here",
         action="store_true",
         help="run nbgrader's gradebook import of every submission in this process (default: "
-        "each worker imports its submission into a private copy of an SQLite gradebook and "
-        "this process merges the rows, about 2 s less per submission here; a student whose "
-        "rows changed meanwhile, e.g. graded by hand, is imported here anyway)",
+        "on a cluster, or when the workers fill every core, each worker imports its "
+        "submission into a private copy of an SQLite gradebook and this process merges the "
+        "rows, about 2 s less per submission here; with a core left over, this process "
+        "imports, overlapping the workers)",
     )
     p.add_argument(
         "--fixed-cases",

@@ -139,7 +139,8 @@ def run(course: Path, workers: int, mode: str) -> dict[str, Any]:
         "feedback": False,
         "export": False,
         "out": None,
-        "import_on_workers": mode != "pool, coordinator import",
+        "import_on_workers": mode != "pool, coordinator import",  # not auto: a bigger machine
+        # with 2 workers would import on the coordinator
     }
     t0, c0 = time.perf_counter(), _own_cpu()
     if mode == "dask":

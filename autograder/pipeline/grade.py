@@ -22,6 +22,7 @@ Each record is saved to ``<course>/.autograder/records/<student>.json`` (see
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import multiprocessing
 import os
 import shutil
@@ -200,6 +201,7 @@ def _run_jobs(
     workers: int,
     executor_factory: Callable[[int], cf.Executor] | None,
     on_result: Callable[[GradeJob, SubmissionRecord, ImportResult | None], None],
+    import_on_workers: bool | None = None,
 ) -> None:
     """Run every job, calling `on_result` in this thread as each one finishes. A crashed
     worker pool is replaced and its unfinished jobs resubmitted once; a job that crashes
@@ -214,7 +216,11 @@ def _run_jobs(
     while pending:
         executor = factory(workers)
         ships = bool(getattr(executor, "ships_files", False))
-        window = 2 * max(1, int(getattr(executor, "capacity", workers)))
+        capacity = max(1, int(getattr(executor, "capacity", workers)))
+        window = 2 * capacity
+        kits = import_on_workers
+        if kits is None:  # auto: here when a core is left over for this process
+            kits = ships or capacity >= (os.cpu_count() or 1)
         broken: list[GradeJob] = []
         queue = list(pending)
         running: dict[cf.Future, GradeJob] = {}
@@ -222,7 +228,7 @@ def _run_jobs(
         try:
             while queue or running:
                 while queue and len(running) < window and not pool_broken:
-                    job = queue[0]
+                    job = queue[0] if kits else dataclasses.replace(queue[0], phase2=None)
                     try:
                         if ships:
                             future = executor.submit(grade_packed, pack(job))
@@ -279,7 +285,7 @@ def main(
     dry_run: bool = False,
     apply: bool = False,
     never_lower: bool = False,
-    import_on_workers: bool = True,
+    import_on_workers: bool | None = None,
     out: Callable[[str], None] | None = print,
 ) -> list[SubmissionRecord]:
     """Grade submissions of one assignment of `course_dir`; return their records.
@@ -320,9 +326,12 @@ def main(
         never_lower: after the import, keep each item's earlier points where the new ones
             are lower (a manual score in the gradebook); like `apply`, it imports a dry
             run's pending records, and writes the change table.
-        import_on_workers: the workers also run nbgrader's import, each on a private copy
-            of the gradebook, and this process merges their rows (:mod:`.worker_import`;
-            SQLite gradebooks); False: this process imports every submission itself.
+        import_on_workers: True: the workers also run nbgrader's import, each on a private
+            copy of the gradebook, and this process merges their rows
+            (:mod:`.worker_import`; SQLite gradebooks); False: this process imports every
+            submission itself; None (default): the workers do when their jobs carry their
+            files (a cluster) or fill every core of this machine, and this process does when
+            a core is left for it (its import then overlaps the workers' execution).
         out: where notes go (the secret created, feedback pages withheld); None: nowhere.
 
     Raises:
@@ -425,7 +434,7 @@ def main(
         shutil.rmtree(job.staging_dir, ignore_errors=True)
         Path(job.staging_dir).mkdir(parents=True)
         jobs.append(job)
-    if import_on_workers and jobs and not dry_run:
+    if import_on_workers is not False and jobs and not dry_run:
         jobs = _with_import_kits(jobs, course, cfg, dirs)
     if reused and out:
         out(
@@ -487,7 +496,7 @@ def main(
         for job, pending in ready:
             on_result(job, pending)
         if jobs:
-            _run_jobs(jobs, workers, executor_factory, on_result)
+            _run_jobs(jobs, workers, executor_factory, on_result, import_on_workers)
     finally:
         if bar is not None:
             bar.close()

@@ -171,7 +171,7 @@ def test_grade_options_become_limits():
 
 def test_grade_import_here_reaches_the_grading_run(tmp_path, monkeypatch):
     """`grade --import-here` makes the coordinator import every submission itself; by default
-    the workers import into private gradebooks."""
+    grade decides (None: see grade.main)."""
     seen = []
 
     def fake_main(**kwargs):
@@ -179,7 +179,7 @@ def test_grade_import_here_reaches_the_grading_run(tmp_path, monkeypatch):
         return []
 
     monkeypatch.setattr("autograder.pipeline.grade.main", fake_main)
-    for extra, expected in (([], True), (["--import-here"], False)):
+    for extra, expected in (([], None), (["--import-here"], False)):
         assert cli.main(["grade", "--course-dir", str(tmp_path), *extra]) == 0
         assert seen[-1] is expected
 

@@ -190,6 +190,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             progress=False,
             feedback=False,
             export=False,
+            import_on_workers=True,  # compared with the coordinator's import of `regraded`
         )
         return {
             "course": str(course),

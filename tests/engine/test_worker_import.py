@@ -11,18 +11,24 @@ submission is tested in test_pipeline_grade.py (test_workers_import_what_the_coo
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import shutil
 import sqlite3
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from autograder.pipeline import grade as grade_mod
+from autograder.pipeline.import_types import ImportKit
 from autograder.pipeline.nbimport import _ensure_path
+from autograder.pipeline.records import SubmissionRecord
+from autograder.pipeline.worker import GradeJob
 from autograder.pipeline.worker_import import (
+    Graded,
     StaleRows,
     make_template,
     merge,
@@ -222,7 +228,13 @@ def test_a_manual_grade_entered_during_the_run_is_kept(
 
     course = make_course(tmp_path)
     submit(course, "correct", {f"{NOTEBOOK}.ipynb": filled(course)})
-    options: dict[str, Any] = {"progress": False, "feedback": False, "export": False, "out": None}
+    options: dict[str, Any] = {
+        "progress": False,
+        "feedback": False,
+        "export": False,
+        "out": None,
+        "import_on_workers": True,  # one worker would leave the import here (auto)
+    }
     first = grade_mod.main(course_dir=course, workers=1, **options)
     assert first[0].imported and first[0].phases.get("gradebook_rows")
 
@@ -250,3 +262,44 @@ def test_a_manual_grade_entered_during_the_run_is_kept(
         assert grade.manual_score == 0.5
         assert gb.find_submission(ASSIGNMENT, "correct").score == pytest.approx(again[0].score)
     assert (course / "autograded" / "correct" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").is_file()
+
+
+class _Recorder(Executor):
+    """Runs nothing: records whether each submitted job carries an import kit."""
+
+    def __init__(self, capacity: int, seen: list[bool]) -> None:
+        self.capacity, self.seen = capacity, seen
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future:
+        job = args[0]
+        self.seen.append(job.phase2 is not None)
+        future: Future = Future()
+        future.set_result(Graded(SubmissionRecord(job.student, job.assignment, "graded")))
+        return future
+
+
+@pytest.mark.parametrize(
+    ("capacity", "setting", "kit_sent"),
+    [
+        (1, None, False),  # a core left over: the coordinator imports, overlapping the worker
+        (4, None, True),  # the workers fill the cores: they import
+        (1, True, True),
+        (4, False, False),
+    ],
+)
+def test_who_imports(
+    capacity: int, setting: bool | None, kit_sent: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    kit = ImportKit(config=None, source_dir="/nowhere", template="/nowhere/t.db", rows={})
+    job = GradeJob("s", "a", "/sub", "/rel", ("n",), {}, "/staging", phase2=kit)
+    seen: list[bool] = []
+    done: list[str] = []
+    grade_mod._run_jobs(
+        [job, dataclasses.replace(job, student="t")],
+        capacity,
+        lambda n: _Recorder(n, seen),
+        lambda job, record, phase2: done.append(job.student),
+        setting,
+    )
+    assert seen == [kit_sent, kit_sent] and done == ["s", "t"]
