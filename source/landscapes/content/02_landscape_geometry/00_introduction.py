@@ -4,11 +4,9 @@
 # *Course subject 25-05, Mode Connectivity and Loss Landscapes — assignment `landscapes`, notebook 2 of 4.*
 #
 # Notebook 01 walked *between* solutions; this one looks closely at *one*: how curved is the loss
-# around it, in which directions, and what does that tell us? "Flat minima generalise better"
-# is one of the most quoted ideas about deep learning, and one of the most misquoted. You measure
-# flatness without ever forming the Hessian, test the idea on large- and small-batch training,
-# break it with a reparameterisation that keeps the network's function, and draw correctly
-# normalised 2-D pictures of the landscape.
+# around it, in which directions, and do "flat minima generalise better"? You measure flatness
+# without forming the Hessian, test the idea on large- and small-batch training, break it with a
+# reparameterisation that keeps the function, and draw normalised 2-D pictures.
 #
 # **Learning objectives.** After this notebook you can
 #

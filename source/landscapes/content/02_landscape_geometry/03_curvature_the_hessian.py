@@ -7,35 +7,30 @@
 # \qquad g = \nabla L(\theta),\quad H = \nabla^2 L(\theta),\quad H_{ij} = \frac{\partial^2 L}{\partial\theta_i\,\partial\theta_j}.$$
 #
 # $H$ is a symmetric $d\times d$ matrix with real eigenvalues $\lambda_1, \dots, \lambda_d$ and
-# orthonormal eigenvectors $u_1, \dots, u_d$. At a minimum $g = 0$ and the Hessian alone says
-# how fast the loss rises: along $u_k$, $L(\theta + t\,u_k) \approx L(\theta) + \tfrac12\lambda_k t^2$.
-# A large $\lambda_k$ is a steep wall (a *sharp* direction), a small one a *flat* direction, and a
-# negative one a direction in which the loss still goes *down*.
+# orthonormal eigenvectors $u_1, \dots, u_d$. At a minimum $g = 0$ and along $u_k$,
+# $L(\theta + t\,u_k) \approx L(\theta) + \tfrac12\lambda_k t^2$: a large $\lambda_k$ is a
+# *sharp* direction, a small one a *flat* direction, a negative one a direction in which the loss
+# still goes *down*.
 #
-# **The problem is size.** The main MLPs of this notebook have $d = 1284$ parameters, so their Hessian
-# has 1.6 million entries — still fine. A ResNet-50 has $d \approx 25$ million: its Hessian would
-# have $6\times10^{14}$ entries, 2.5 petabytes in float32. So everything below uses $H$ only
-# through **Hessian-vector products** $Hv$, which automatic differentiation computes *exactly* at
-# the cost of about two gradient evaluations, without ever forming $H$:
+# **The problem is size.** Our main MLPs have $d = 1284$ parameters; a ResNet-50 has $d \approx 25$ million, and its Hessian would take 2.5
+# petabytes in float32. So everything below uses $H$ only through **Hessian-vector products**,
+# which automatic differentiation computes *exactly* for about two gradient evaluations:
 #
-# $$Hv \;=\; \nabla_\theta\big(\nabla_\theta L(\theta)^\top v\big)\qquad(v \text{ fixed}),$$
+# $$Hv \;=\; \nabla_\theta\big(\nabla_\theta L(\theta)^\top v\big)\qquad(v \text{ fixed}).$$
 #
-# the gradient of the scalar function $\theta \mapsto g(\theta)^\top v$. This is Pearlmutter's
-# trick (Pearlmutter, 1994, *Fast exact multiplication by the Hessian*). In PyTorch: a first
-# backward pass with `create_graph=True`, so that the gradient $g(\theta)$ is itself a
-# differentiable function of $\theta$; the dot product with $v$; a second backward pass.
+# This is Pearlmutter's trick (Pearlmutter, 1994, *Fast exact multiplication by the Hessian*). In
+# PyTorch: a backward pass with `create_graph=True`, the dot product with $v$, a second backward
+# pass.
 #
 # **Why not finite differences?** $Hv \approx \big(g(\theta + hv) - g(\theta - hv)\big)/(2h)$ has a
-# truncation error that shrinks like $h^2$ and a rounding error that *grows* like
+# truncation error shrinking like $h^2$ and a rounding error *growing* like
 # $\varepsilon_{\text{machine}}/h$. In float32 ($\varepsilon \approx 1.2\times10^{-7}$) no step $h$
 # gives more than a few correct digits; the demonstration below shows it.
 #
-# Details of the contract: `theta` may or may not require grad — take the gradient with respect
-# to a detached clone, so that neither the caller's tensor nor its `requires_grad` flag changes;
-# return a result without autograd history; if the loss is linear in $\theta$ (or does not
-# depend on it), the Hessian is zero and autograd has nothing to differentiate the second time —
-# return zeros. And open a `torch.enable_grad()` block: callers may well be inside
-# `torch.no_grad()`.
+# Details of the contract: take the gradient with respect to a detached clone of `theta`, so that
+# neither the caller's tensor nor its `requires_grad` flag changes; return a result without
+# autograd history; if the loss is linear in $\theta$ (or does not depend on it), the Hessian is
+# zero — return zeros. Open a `torch.enable_grad()` block: callers may be inside `torch.no_grad()`.
 
 # %% id="hvp-solution" role="answer" solution="hvp" section="1"
 import torch
@@ -84,12 +79,11 @@ print("hvp: visible tests passed")
 # %% [markdown] id="demo-tiny-intro"
 # ### A network small enough for its full Hessian
 #
-# To check the tools against exact answers we use one network whose full Hessian *is* affordable:
-# a 2 → 16 → 4 ReLU MLP with $d = 116$ parameters, trained on the 4-arm spiral of notebook 01
-# (`lab.make_dataset()`: 1024 training and 1024 test points, chance accuracy 0.25) with
-# full-batch Adam. `torch.autograd.functional.hessian` builds the $116\times116$ matrix
-# column by column — $d$ backward passes, fine for $d = 116$, hopeless for $d = 10^7$. All
-# exact comparisons are in float64. The loss whose geometry we study is the **training** loss.
+# To check the tools against exact answers we use a 2 → 16 → 4 ReLU MLP with $d = 116$
+# parameters, trained with full-batch Adam on the 4-arm spiral of notebook 01
+# (`lab.make_dataset()`: 1024 training and 1024 test points, chance accuracy 0.25).
+# `torch.autograd.functional.hessian` builds its $116\times116$ Hessian with $d$ backward passes.
+# Exact comparisons are in float64; the loss we study is the **training** loss.
 
 # %% id="demo-tiny-model" role="demo"
 DATA = lab.make_dataset(seed=0)  # the 4-arm spiral: 1024 training and 1024 test points
@@ -127,8 +121,6 @@ with needs("hvp"):
 
 # %% [markdown] id="demo-hvp-after"
 # **What to look for.** In float64, `hvp` agrees with the full Hessian to about 15 digits; in
-# float32 to about 7 — the rounding of the format, nothing more. The finite differences are never
-# that good: for a large step $h$ the error is truncation (the gradient is not linear over the
-# step; with ReLUs it even has kinks), for a small step it is rounding (two nearly equal gradients
-# are subtracted and divided by a tiny $h$). The best $h$ sits in between and depends on the
-# problem. `hvp` has no step to tune.
+# float32 to about 7 — the rounding of the format. The finite differences are never that good:
+# for a large $h$ the error is truncation (with ReLUs the gradient even has kinks), for a small
+# $h$ rounding. The best $h$ depends on the problem; `hvp` has no step to tune.

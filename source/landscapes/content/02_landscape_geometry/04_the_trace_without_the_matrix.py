@@ -2,35 +2,34 @@
 # ## 2. The trace without the matrix: Hutchinson's estimator
 #
 # The **trace** $\operatorname{tr} H = \sum_i H_{ii} = \sum_k \lambda_k$ is the sum of the
-# curvatures along all $d$ eigen-directions ($d$ times the average curvature). Hutchinson (1989,
-# *A stochastic estimator of the trace of the influence matrix for Laplacian smoothing splines*)
-# noticed that for a random vector $v$ with $\mathbb{E}[v v^\top] = I$,
+# curvatures along all $d$ eigen-directions. Hutchinson (1989, *A stochastic estimator of the
+# trace of the influence matrix for Laplacian smoothing splines*) noticed that for a random vector
+# $v$ with $\mathbb{E}[v v^\top] = I$,
 #
 # $$\mathbb{E}\big[v^\top H v\big] = \mathbb{E}\big[\operatorname{tr}(H\,v v^\top)\big]
 # = \operatorname{tr}\big(H\,\mathbb{E}[v v^\top]\big) = \operatorname{tr} H .$$
 #
 # So the average of $v^\top H v$ over $m$ random **probes** is an unbiased estimate of the trace,
-# and each probe costs one `hvp`.
+# at one `hvp` per probe.
 #
-# **Which probes?** *Rademacher* probes have independent entries $\pm1$ with probability ½ each,
-# so $\mathbb{E}[v_i v_j] = 1$ if $i = j$ and 0 otherwise. Then
+# **Which probes?** *Rademacher* probes have independent entries $\pm1$ with probability ½ each.
+# Then
 #
 # $$v^\top H v = \sum_i H_{ii}\,v_i^2 + \sum_{i\ne j} H_{ij}\,v_i v_j
 # = \operatorname{tr} H + \sum_{i\ne j} H_{ij}\,v_i v_j ,$$
 #
-# because $v_i^2 = 1$ exactly: the diagonal contributes no noise at all. One probe has variance
-# $2\sum_{i\ne j} H_{ij}^2$; with Gaussian probes it would be $2\|H\|_F^2$, which adds
-# $2\sum_i H_{ii}^2$. Hutchinson showed that $\pm1$ entries give the smallest variance among probes
-# with independent, zero-mean, unit-variance entries. The mean of $m$ probes has standard
-# deviation $\text{std}/\sqrt m$: halving the error costs four times as many probes.
+# because $v_i^2 = 1$: the diagonal adds no noise. One probe has variance
+# $2\sum_{i\ne j} H_{ij}^2$ (Gaussian probes add $2\sum_i H_{ii}^2$); Hutchinson showed that
+# $\pm1$ entries give the smallest variance among probes with independent, zero-mean,
+# unit-variance entries. The mean of $m$ probes has standard deviation $\text{std}/\sqrt m$:
+# halving the error costs four times as many probes.
 #
-# For the *given* probes the estimate is a fixed number — there is no randomness inside
-# `hutchinson_trace`. With all $2^d$ sign vectors as probes, $\frac{1}{2^d}\sum_v vv^\top = I$
-# exactly and the estimate *is* the trace (the visible test uses this for $d = 3$).
+# For the *given* probes the estimate is a fixed number — `hutchinson_trace` has no randomness
+# inside. With all $2^d$ sign vectors as probes the estimate *is* the trace (the visible test
+# uses this for $d = 3$).
 #
-# `rademacher_probes` draws its signs **only** from the generator it is given: the same generator
-# state gives the same probes, and the global random state is untouched — reproducible
-# experiments depend on it.
+# `rademacher_probes` draws its signs **only** from the generator it is given (the global random
+# state is untouched).
 
 # %% id="rademacher-probes-solution" role="answer" solution="rademacher_probes" section="2"
 import numbers
@@ -106,11 +105,10 @@ print("hutchinson_trace: visible tests passed")
 # %% [markdown] id="demo-hutchinson-intro"
 # ### Demonstration: Hutchinson's estimate converging to the exact trace
 #
-# On the tiny network of section 1 we know the exact trace (from the full Hessian). We draw 300
-# Rademacher probes, take the estimate of each probe alone and plot the running mean over the
-# first $k$ probes, with a band of $\pm1$ standard deviation of that mean (the sample standard
-# deviation of the single-probe values divided by $\sqrt k$). The predicted standard deviation
-# of one probe, $\sqrt{2\sum_{i\ne j}H_{ij}^2}$, is printed next to the measured one.
+# On the tiny network (exact trace known) we draw 300 Rademacher probes and plot the running mean
+# over the first $k$ probes, with a band of $\pm1$ standard deviation of that mean. The predicted
+# standard deviation of one probe, $\sqrt{2\sum_{i\ne j}H_{ij}^2}$, is printed next to the
+# measured one.
 
 # %% id="demo-hutchinson" role="demo"
 NUM_PROBES = 300
@@ -154,8 +152,7 @@ with needs("hvp", "rademacher_probes", "hutchinson_trace"):
 # %% [markdown] id="demo-hutchinson-after"
 # **What to look for.** A single probe can be far off: here its standard deviation is about 18,
 # half the trace of about 36.9, close to the prediction $\sqrt{2\sum_{i\ne j}H_{ij}^2}$ (about
-# 20). The running mean settles onto the exact trace and the band narrows like $1/\sqrt k$; the
-# exact value stays inside (or close to) the band. With all 300 probes the estimate is about 36.1,
-# off by about 2% of the trace, with a band of about $\pm 1.0$. For a network with millions of
-# parameters nothing changes except the price of one `hvp`: a few hundred probes give the trace to
-# a few percent — and one should always report that error bar.
+# 20). The running mean settles onto the exact trace and the band narrows like $1/\sqrt k$. With
+# all 300 probes the estimate is about 36.1, off by about 2% of the trace, with a band of about
+# $\pm 1.0$. For a network with millions of parameters only the price of one `hvp` changes: a few
+# hundred probes give the trace to a few percent — report that error bar.

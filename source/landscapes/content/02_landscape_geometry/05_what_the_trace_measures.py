@@ -5,28 +5,26 @@
 #
 # Perturb every parameter with independent Gaussian noise, $\epsilon \sim \mathcal N(0, \sigma^2 I)$,
 # and average the second-order expansion over the noise. $\mathbb E[g^\top\epsilon] = 0$, and
-# $\mathbb E[\epsilon^\top H \epsilon] = \operatorname{tr}(H\,\mathbb E[\epsilon\epsilon^\top]) =
-# \sigma^2\operatorname{tr} H$ — the identity behind Hutchinson's estimator again. So
+# $\mathbb E[\epsilon^\top H \epsilon] = \sigma^2\operatorname{tr} H$ (Hutchinson's identity
+# again). So
 #
 # $$\mathbb E\big[L(\theta + \epsilon)\big] \;\approx\; L(\theta) + \frac{\sigma^2}{2}\,\operatorname{tr} H .$$
 #
-# This is why the trace is used as a measure of **sharpness**: it is the expected loss increase
-# under small random perturbations of the weights. **Worked example 2** of the course text: two
-# minima with traces 500 and 80, noise $\sigma = 0.01$:
+# This is why the trace is used as a measure of **sharpness**: the expected loss increase under
+# small random weight perturbations. **Worked example 2** of the course text: two minima with
+# traces 500 and 80, noise $\sigma = 0.01$:
 # $\tfrac12\cdot10^{-4}\cdot500 = 0.025$ against $\tfrac12\cdot10^{-4}\cdot80 = 0.004$ — the
 # sharper minimum is $500/80 = 6.25$ times more sensitive, whatever $\sigma$ is.
 #
-# Read the formula with its limits:
+# The formula's limits:
 #
-# * it is a **second-order** approximation: for larger $\sigma$ the higher-order terms take over
-#   (the demonstration below shows where);
-# * away from an exact minimum the first-order term $g^\top\epsilon$ averages to zero but makes
-#   every finite sample noisy. Using **antithetic pairs** of noise vectors, $e$ and $-e$,
-#   cancels it exactly (it also cancels all odd-order terms);
-# * the trace is a sum over all $d$ directions: a few very sharp directions and many flat ones
-#   can have the same trace as moderate curvature everywhere. The top eigenvalue (section 4)
-#   tells them apart;
-# * the trace can be negative at a saddle point — the formula then predicts a *decrease*.
+# * it is **second-order**: for larger $\sigma$ higher-order terms take over (see the demonstration);
+# * away from an exact minimum $g^\top\epsilon$ averages to zero but makes every finite sample
+#   noisy. **Antithetic pairs** of noise vectors, $e$ and $-e$, cancel it exactly (and all
+#   odd-order terms);
+# * a few very sharp directions and many flat ones can have the same trace as moderate curvature
+#   everywhere; the top eigenvalue (section 4) tells them apart;
+# * at a saddle the trace can be negative, and the formula predicts a *decrease*.
 #
 # `expected_loss_increase` computes the right-hand side; `perturbed_loss_increase` measures the
 # left-hand side by Monte Carlo for noise vectors you provide (one per row).
@@ -130,13 +128,11 @@ with needs("expected_loss_increase", "perturbed_loss_increase"):
     plt.show()
 
 # %% [markdown] id="demo-perturbation-after"
-# **What to look for.** For small $\sigma$ the measured increase follows the dashed line — slope 2
-# on the log-log plot, i.e. proportional to $\sigma^2$, with the trace as the constant — and the
-# ratio stays within about 15% of 1 up to $\sigma = 0.02$ (it is a Monte-Carlo estimate: 64 noise
-# vectors are not infinitely many). For large $\sigma$ the measured curve leaves the line: at
-# $\sigma = 0.1$ the increase is about 1.5 times the prediction — the quadratic model of the loss
-# is only local. "Sharpness" in the trace sense describes the landscape within roughly the noise
-# level where the two curves still agree.
+# **What to look for.** For small $\sigma$ the measured increase follows the dashed line (slope 2
+# on the log-log plot: proportional to $\sigma^2$, with the trace as the constant), and the ratio
+# stays within about 15% of 1 up to $\sigma = 0.02$ (64 noise vectors are a Monte-Carlo
+# estimate). At $\sigma = 0.1$ the increase is about 1.5 times the prediction: the quadratic model
+# is only local, and trace "sharpness" describes the landscape only up to that noise level.
 
 # %% [markdown] id="pp2-intro"
 # ### 3.2 Practice problem 2: spectra decaying like $1/k$ and like $e^{-k}$
@@ -153,22 +149,20 @@ with needs("expected_loss_increase", "perturbed_loss_increase"):
 #   \frac{1}{2d} - \frac{1}{12d^2} + \dots$ with Euler's constant $\gamma \approx 0.5772$: it grows
 #   **logarithmically** without bound. Expected increase $\approx \frac{\sigma^2 c}{2}(\ln d + \gamma)$.
 # * $\displaystyle\sum_{k=1}^{d}e^{-k} = \frac{1 - e^{-d}}{e - 1} \;\to\; \frac{1}{e-1} \approx 0.582$,
-#   a geometric series: bounded, practically independent of $d$ after a few terms. Expected
-#   increase $\approx 0.291\,\sigma^2 c$.
+#   a geometric series, practically independent of $d$ after a few terms. Expected increase
+#   $\approx 0.291\,\sigma^2 c$.
 #
 # > **Correction to the course text.** Its answer replaces the sums by integrals:
-# > $\int_1^d \frac{dk}{k} = \ln d$ (too small by about $\gamma$ for large $d$, and by 0.63 at
-# > $d = 10$) and $\int_0^\infty e^{-k}\,dk = 1$, which is **72% too large**: the integral from 0
-# > counts a region below $k = 1$ where the spectrum has no eigenvalue (the first eigenvalue is
-# > $e^{-1} \approx 0.37$, not 1). The correct limit is $1/(e-1) \approx 0.582$. The conclusion
-# > survives: the $1/k$ landscape becomes more sensitive as the dimension grows, the $e^{-k}$ one
-# > does not.
+# > $\int_1^d \frac{dk}{k} = \ln d$ (too small by about $\gamma$ for large $d$, by 0.63 at
+# > $d = 10$) and $\int_0^\infty e^{-k}\,dk = 1$, **72% too large**: it counts a region below
+# > $k = 1$ where there is no eigenvalue (the first one is $e^{-1} \approx 0.37$). The correct
+# > limit is $1/(e-1) \approx 0.582$. The conclusion survives: the $1/k$ landscape becomes more
+# > sensitive as the dimension grows, the $e^{-k}$ one does not.
 #
 # `spectrum_trace(decay, dim)` computes the two sums exactly (up to float64 rounding) and must be
-# fast for $d = 10^7$: a Python loop over ten million terms is slow; a numpy sum in blocks, or a
-# closed form, is not. For the geometric series use the closed form; for the harmonic number, sum
-# in numpy blocks (beyond $10^7$ terms the asymptotic expansion above is exact to float64
-# precision).
+# fast for $d = 10^7$, which a Python loop is not: use the closed form for the geometric series,
+# and sum the harmonic number in numpy blocks (beyond $10^7$ terms the asymptotic expansion above
+# is exact to float64 precision).
 
 # %% id="spectrum-trace-solution" role="answer" solution="spectrum_trace" section="3.2"
 import math
@@ -242,5 +236,5 @@ with needs("spectrum_trace", "expected_loss_increase"):
 # From $d = 10$ to $d = 10^7$ the $1/k$ trace grows from 2.93 to 16.70 — about 2.3 more for every
 # factor of ten in $d$ ($\ln 10$) — while the $e^{-k}$ trace is 0.582 from $d = 10$ on. With ten
 # million parameters, the $1/k$ minimum is about 29 times more sensitive to isotropic noise than
-# the $e^{-k}$ one (with the same constant $c$). Note where the difference comes from: not from the
-# top eigenvalues (1 against 0.37) but from the long tail of small ones, which the trace adds up.
+# the $e^{-k}$ one (same $c$). The difference comes not from the top eigenvalues (1 against 0.37)
+# but from the long tail of small ones, which the trace adds up.

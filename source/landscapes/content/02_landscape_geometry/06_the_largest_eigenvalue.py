@@ -3,19 +3,17 @@
 #
 # ### 4.1 Power iteration
 #
-# The trace averages over all directions; the other common sharpness measure is the **largest
-# eigenvalue**, the curvature of the steepest direction. It needs only Hessian-vector products
-# too. **Power iteration**: start from a random unit vector $v$ and repeat
+# The other common sharpness measure is the **largest eigenvalue**, the curvature of the steepest
+# direction. **Power iteration** needs only Hessian-vector products: start from a random unit
+# vector $v$ and repeat
 #
 # $$v \;\leftarrow\; \frac{Hv}{\|Hv\|} .$$
 #
-# Write $v = \sum_k c_k u_k$ in the eigenbasis; after $t$ steps $v \propto \sum_k c_k\lambda_k^t u_k$,
-# dominated by the eigenvalue of **largest absolute value**. The error shrinks like
-# $|\lambda_2/\lambda_1|^t$: fast when the top eigenvalue is well separated, slow when it is not.
-# The estimate is the **Rayleigh quotient** $v^\top H v$ of the final (unit) $v$, which keeps the
-# sign — at a saddle whose most negative eigenvalue is the largest in magnitude, the answer is
-# negative. (To find the most negative eigenvalue when it is not the largest in magnitude, run
-# power iteration on $H - \lambda_{\max} I$.)
+# With $v = \sum_k c_k u_k$, after $t$ steps $v \propto \sum_k c_k\lambda_k^t u_k$, dominated by
+# the eigenvalue of **largest absolute value**; the error shrinks like $|\lambda_2/\lambda_1|^t$.
+# The estimate is the **Rayleigh quotient** $v^\top H v$ of the final unit $v$, which keeps the
+# sign: at a saddle whose most negative eigenvalue is the largest in magnitude, it is negative.
+# (For the most negative eigenvalue in general, run power iteration on $H - \lambda_{\max} I$.)
 #
 # Protocol (the grader checks it): `v = torch.randn(theta.shape, generator=generator,
 # dtype=theta.dtype)`, normalised; `num_iters` steps $v \leftarrow Hv/\|Hv\|$; return
@@ -57,34 +55,30 @@ print("top_eigenvalue: visible tests passed")
 #
 # At a **critical point** ($g = 0$) the second-order term decides: with all eigenvalues positive
 # the point is a strict local **minimum**, with all negative a **maximum**, with both signs a
-# **saddle point** (the loss goes up along some directions and down along others). If some
-# eigenvalues are zero and the rest share a sign, the second-order test cannot decide — the point
-# is **degenerate**; higher-order terms or flat valleys decide.
+# **saddle point**. If some eigenvalues are zero and the rest share a sign, the second-order test
+# cannot decide: the point is **degenerate**.
 #
 # In floating point "zero" needs a tolerance: `classify_critical_point(eigenvalues, tol)` counts
 # $|\lambda| \le$ `tol` as zero, then returns "saddle" if some $\lambda >$ `tol` and some
 # $\lambda < -$`tol`; else "minimum" if all $\lambda >$ `tol`; else "maximum" if all
 # $\lambda < -$`tol`; else "degenerate".
 #
-# In high dimensions saddles are the rule: for a random symmetric matrix, all $d$ eigenvalues
-# having the same sign becomes very unlikely as $d$ grows, and Dauphin et al. (2014, *Identifying
-# and attacking the saddle point problem in high-dimensional non-convex optimization*) argued that
-# most critical points with high loss in neural networks are saddles. And real networks have
-# **exactly flat directions**, from symmetries:
+# In high dimensions saddles are the rule: Dauphin et al. (2014, *Identifying and attacking the
+# saddle point problem in high-dimensional non-convex optimization*) argued that most critical
+# points with high loss in neural networks are saddles. And real networks have **exactly flat
+# directions**, from symmetries:
 #
 # * softmax does not change if the same number is added to every logit: adding the same vector
 #   $u$ to every row of the output weights, or the same number to every output bias, leaves the
 #   loss unchanged — one flat direction per hidden unit feeding the output layer, plus one;
-# * a dead ReLU unit (never active on the data) outputs 0 for every input, so neither its
-#   incoming weights and bias nor its outgoing weights affect the loss at all. With $n_{\text{in}}$
-#   inputs and $n_{\text{out}}$ outputs that is $n_{\text{in}} + 1 + n_{\text{out}}$ flat
-#   directions, one of which (the same change of all its outgoing weights) is already a softmax
-#   shift of the first kind: $n_{\text{in}} + n_{\text{out}}$ new ones per dead unit, $2 + 4 = 6$
-#   in the tiny network of the demonstration below;
-# * the rescaling symmetry of section 5 gives one more flat *curve* per hidden unit. The first two
-#   symmetries are straight lines along which the loss is constant, so they give eigenvalues that
-#   are exactly zero anywhere; a curve gives an exact zero only at an exact critical point, and
-#   a small, non-zero eigenvalue where the gradient is small but not zero.
+# * a dead ReLU unit (never active on the data) outputs 0, so neither its incoming weights and
+#   bias nor its outgoing weights affect the loss. With $n_{\text{in}}$ inputs and
+#   $n_{\text{out}}$ outputs that is $n_{\text{in}} + 1 + n_{\text{out}}$ flat directions, one of
+#   which (the same change of all its outgoing weights) is already a softmax shift:
+#   $n_{\text{in}} + n_{\text{out}}$ new ones per dead unit, $2 + 4 = 6$ in the tiny network;
+# * the rescaling symmetry of section 5 gives one flat *curve* per hidden unit. The first two
+#   symmetries are straight lines of constant loss, so their eigenvalues are exactly zero
+#   anywhere; a curve gives an exact zero only at an exact critical point.
 #
 # So the Hessian of a trained network typically has many eigenvalues that are zero up to
 # rounding, and "degenerate" is a common, honest answer.
@@ -121,9 +115,8 @@ print("classify_critical_point: visible tests passed")
 # ### Demonstration: the spectrum of the tiny network
 #
 # All 116 eigenvalues of the tiny network's Hessian (`torch.linalg.eigvalsh`), largest first, on a
-# "symlog" axis (linear within $\pm10^{-3}$, logarithmic beyond) that shows the large ones, the
-# bulk near zero and the negative ones together. Then: power iteration against the exact top
-# eigenvalue, and the classification of the trained point with two tolerances.
+# "symlog" axis (linear within $\pm10^{-3}$, logarithmic beyond). Then: power iteration against
+# the exact top eigenvalue, and the classification of the trained point with two tolerances.
 
 # %% id="demo-spectrum" role="demo"
 with needs("hvp", "top_eigenvalue", "classify_critical_point"):
@@ -168,35 +161,29 @@ with needs("hvp", "top_eigenvalue", "classify_critical_point"):
 # and a handful (6) of small **negative** ones. Power iteration finds the top eigenvalue to many
 # digits with 100 products, because it is well separated from the next one.
 #
-# Is the trained point a minimum? Taken literally, with `tol = 1e-8`, the test says **saddle**:
-# there are directions of negative curvature. But they are at most about $4\times10^{-4}$ — about
-# $3\times10^{4}$ times smaller than the top eigenvalue — and the trained point is not exactly
-# critical either (the gradient norm is about $7\times10^{-3}$, small but not zero; Adam stopped
-# after 1000 steps). With a tolerance relative to the spectrum's scale, the answer is
-# **degenerate**: a valley floor with many flat directions, not a strict minimum. Both answers are
-# honest descriptions at their tolerance; what is *not* honest is reporting "minimum" for a
-# trained network without looking. The classification of a point that is not a critical point at
-# all (a large gradient) means nothing.
+# Is the trained point a minimum? With `tol = 1e-8`, the test says **saddle**. But the negative
+# curvatures are at most about $4\times10^{-4}$ — about $3\times10^{4}$ times smaller than the top
+# eigenvalue — and the point is not exactly critical (the gradient norm is about
+# $7\times10^{-3}$; Adam stopped after 1000 steps). With a tolerance relative to the spectrum's
+# scale, the answer is **degenerate**: a valley floor with many flat directions. Both answers are
+# honest at their tolerance; reporting "minimum" without looking is not.
 
 # %% [markdown] id="sharp-flat-intro"
 # ### 4.3 Sharp and flat minima: large- against small-batch training
 #
 # Keskar et al. (2017, *On Large-Batch Training for Deep Learning: Generalization Gap and Sharp
-# Minima*, ICLR; arXiv 2016) observed that training with large batches tends to end in **sharp**
-# minima — large Hessian eigenvalues — that generalise worse than the **flat** minima found with
-# small batches; the intuition is that the noise of small-batch gradients cannot settle into a
-# narrow valley, and that a flat minimum is robust to the shift between training and test loss.
+# Minima*, ICLR; arXiv 2016) observed that large-batch training tends to end in **sharp** minima
+# that generalise worse than the **flat** minima of small batches: the noise of small-batch
+# gradients cannot settle into a narrow valley, and a flat minimum is robust to the shift between
+# training and test loss.
 #
-# We repeat a small version of the experiment: the same MLP (2 → 32 → 32 → 4, $d = 1284$), the
-# same initialisation and learning rate (Adam, 0.01), trained either **full-batch** (all 1024
-# points every step) or with **batch size 32**, both for the **same number of epochs** (passes
-# over the training set): 125 epochs, which is 125 steps for the full-batch network and 4000 steps
-# for the batch-32 one. A change of batch size cannot keep everything else equal: at the same
-# number of *steps* the full-batch network would see the data 32 times as often, and the
-# comparison would mix the batch size with the length of training. Here both networks see every
-# training point equally often. For each solution: the training loss, the test loss and
-# accuracy, Hutchinson's trace (100 probes), the top eigenvalue (100 power-iteration steps), and
-# the measured loss increase under noise $\sigma = 0.01$ (32 antithetic pairs) against
+# A small version of the experiment: the same MLP (2 → 32 → 32 → 4, $d = 1284$), initialisation
+# and learning rate (Adam, 0.01), trained either **full-batch** or with **batch size 32**, for the
+# **same number of epochs**: 125 epochs, which is 125 steps for the full-batch network and 4000 steps
+# for the batch-32 one. (At the same number of *steps* the full-batch network would see the data
+# 32 times as often, mixing batch size with training length.) For each solution: training loss,
+# test loss and accuracy, Hutchinson's trace (100 probes), the top eigenvalue (100 power-iteration
+# steps), and the measured loss increase under noise $\sigma = 0.01$ (32 antithetic pairs) against
 # $\frac{\sigma^2}{2}\operatorname{tr}H$.
 
 # %% id="demo-train-batch" role="demo"
@@ -248,17 +235,13 @@ with needs("hvp", "rademacher_probes", "hutchinson_trace", "top_eigenvalue",
 #
 # * At the same number of epochs, and at about the same training loss (0.13 and 0.12), the
 #   full-batch solution is clearly **sharper**: about 2 times the trace (67 against 32) and about
-#   2.6 times the top eigenvalue (12.5 against 4.8). The measured loss increase under weight
-#   noise is larger for the sharper solution too (about $2.8\times10^{-3}$ against
-#   $2.0\times10^{-3}$), as section 3.1 predicts, and within about 25% of
-#   $\frac{\sigma^2}{2}\operatorname{tr}H$ (a Monte-Carlo estimate from 64 noise vectors, against
-#   a trace estimated from 100 probes).
-# * But the sharper solution is not the one that generalises worse: its test accuracy is about
-#   the same (about 0.94 for both) and its test loss is even a little lower (about 0.18 against
-#   0.2). Keskar et al. found sharp large-batch minima that generalise worse; sharpness and
-#   generalisation are correlated in many experiments, not tied by a law, and one pair of runs
-#   proves nothing either way.
+#   2.6 times the top eigenvalue (12.5 against 4.8). Its measured loss increase under weight
+#   noise is larger too (about $2.8\times10^{-3}$ against $2.0\times10^{-3}$), as section 3.1
+#   predicts, and within about 25% of $\frac{\sigma^2}{2}\operatorname{tr}H$ (both are estimates).
+# * But the sharper solution does not generalise worse: its test accuracy is about the same
+#   (about 0.94 for both) and its test loss even a little lower (about 0.18 against 0.2).
+#   Sharpness and generalisation are correlated in many experiments, not tied by a law, and one
+#   pair of runs proves nothing either way.
 #
-# Keep the caveat of the next section in mind before reading too much into these numbers: the
-# trace and the top eigenvalue depend on how the network is *parameterised*, not only on the
-# function it computes.
+# And the next section's caveat: the trace and the top eigenvalue depend on how the network is
+# *parameterised*, not only on the function it computes.

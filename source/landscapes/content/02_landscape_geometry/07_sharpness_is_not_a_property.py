@@ -5,29 +5,28 @@
 # > "sharp vs flat minima" claims must be treated carefully for ReLU networks.*
 #
 # The ReLU is **positively homogeneous**: $\operatorname{relu}(cz) = c\,\operatorname{relu}(z)$ for
-# every $c > 0$. Take a hidden unit $i$ between two linear layers, multiply its incoming weights
-# (row $i$ of the first weight matrix) *and its bias* by $c_i > 0$, and divide its outgoing weights
-# (column $i$ of the next weight matrix) by $c_i$:
+# every $c > 0$. Multiply the incoming weights of hidden unit $i$ (row $i$ of the first weight
+# matrix) *and its bias* by $c_i > 0$, and divide its outgoing weights (column $i$ of the next
+# weight matrix) by $c_i$:
 #
 # $$W_2\,\operatorname{relu}(W_1 x + b_1) \;=\; (W_2 C^{-1})\,\operatorname{relu}\big(C W_1 x + C b_1\big),
 # \qquad C = \operatorname{diag}(c_1, \dots, c_h).$$
 #
-# The network computes **exactly the same function** — same outputs, same loss, same test accuracy
-# — with different parameters $\theta' = T\theta$. But its Hessian changes: since
-# $L'(\theta') = L(T^{-1}\theta')$, $H' = T^{-1} H T^{-1}$: the block of the incoming weights is
-# divided by $c^2$, the block of the outgoing weights multiplied by $c^2$ (cross terms between the
-# two stay). With $c$ large or small the trace and the top eigenvalue become as large as we like.
-# Dinh et al. (2017, *Sharp Minima Can Generalize For Deep Nets*, ICML) used this to show that any
-# flat minimum can be made arbitrarily sharp without changing what the network does — so raw
-# sharpness (trace, top eigenvalue, $\epsilon$-sharpness) cannot by itself explain generalisation:
-# it measures a choice of parameterisation as much as the geometry of the function. Sharpness
-# comparisons are meaningful only with measures that are invariant to such rescalings, or after a
-# normalisation that removes them — such as the filter normalisation of section 6.
+# The network computes **exactly the same function** with different parameters
+# $\theta' = T\theta$. But since $L'(\theta') = L(T^{-1}\theta')$, its Hessian is
+# $H' = T^{-1} H T^{-1}$: the block of the incoming weights is divided by $c^2$, that of the
+# outgoing weights multiplied by $c^2$. With $c$ large or small the trace and the top eigenvalue
+# become as large as we like. Dinh et al. (2017, *Sharp Minima Can Generalize For Deep Nets*,
+# ICML) used this to show that any flat minimum can be made arbitrarily sharp without changing
+# what the network does: raw sharpness (trace, top eigenvalue, $\epsilon$-sharpness) measures a
+# choice of parameterisation as much as the geometry of the function. Comparisons need measures
+# invariant to such rescalings, or a normalisation that removes them, such as the filter
+# normalisation of section 6.
 #
 # `rescale_hidden_units(params, layer_in, layer_out, c)` applies the rescaling to two consecutive
 # linear layers of an `nn.Sequential` (in `lab.make_mlp`'s networks, the layers "0" and "2", or "2"
 # and "4"), with one factor for all units or one per unit. Compute in float64 and cast back to each
-# tensor's dtype. (The written answer to practice problem 4 is part of notebook 04.)
+# tensor's dtype.
 
 # %% id="rescale-hidden-units-solution" role="answer" solution="rescale_hidden_units" section="5"
 from collections.abc import Mapping
@@ -73,10 +72,10 @@ print("rescale_hidden_units: visible tests passed")
 # %% [markdown] id="demo-rescale-intro"
 # ### Demonstration: same function, different sharpness
 #
-# We take the *flat* batch-32 solution of section 4.3 and rescale its first hidden layer (layers
-# "0" → "2") with $c = 0.25$ and $c = 4$ (powers of two, so every multiplication is exact in
-# floating point). Then: the largest change of any output (logit) on the test set, the test loss
-# and accuracy, and the trace and top eigenvalue of the training loss.
+# We rescale the first hidden layer (layers "0" → "2") of the *flat* batch-32 solution of section
+# 4.3 with $c = 0.25$ and $c = 4$ (powers of two: every multiplication is exact), and print the
+# largest change of any test-set logit, the test loss and accuracy, and the trace and top
+# eigenvalue of the training loss.
 
 # %% id="demo-rescale" role="demo"
 with needs("hvp", "rademacher_probes", "hutchinson_trace", "top_eigenvalue", "rescale_hidden_units"):
@@ -99,12 +98,9 @@ with needs("hvp", "rademacher_probes", "hutchinson_trace", "top_eigenvalue", "re
 
 # %% [markdown] id="demo-rescale-after"
 # **What to look for.** The outputs do not change at all (a difference of exactly 0 here, because
-# multiplying by 4 or 1/4 is exact in binary floating point; for other $c$ it would be of the order
-# of float32 rounding), so the test loss and accuracy are identical. The trace and the top eigenvalue
+# multiplying by 4 or 1/4 is exact in binary floating point), so the test loss and accuracy are identical. The trace and the top eigenvalue
 # change a lot: rescaled with $c = 0.25$, the trace of the "flat" batch-32 solution grows from
-# about 32 to about 310, far above the 67 of the "sharp" full-batch solution of section 4.3, while
-# it computes exactly the same function as before. The comparison of section 4.3 was between two
-# networks in their *training* parameterisation (both started from the same initialisation and
-# were trained by the same optimiser for the same number of epochs, which is why it still says
-# something); a statement such as "this minimum is sharp, so it generalises badly"
-# does not survive a change of parameterisation that leaves the function untouched.
+# about 32 to about 310, far above the 67 of the "sharp" full-batch solution of section 4.3, for
+# the same function. Section 4.3 compared two networks in their *training* parameterisation (same
+# initialisation, optimiser and epochs), which is why it still says something; "this minimum is
+# sharp, so it generalises badly" does not survive a change of parameterisation.

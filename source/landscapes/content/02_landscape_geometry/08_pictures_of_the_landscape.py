@@ -5,21 +5,17 @@
 #
 # A loss landscape with $d$ dimensions cannot be drawn, but slices of it can. Goodfellow, Vinyals &
 # Saxe (2015, *Qualitatively characterizing neural network optimization problems*, ICLR) looked at
-# the loss along the straight line from the initial to the trained parameters — a 1-D slice, the
-# same idea notebook 01 used between two solutions. The 2-D version picks two directions
-# $d_1, d_2$ and evaluates
+# the loss along the line from the initial to the trained parameters, a 1-D slice. The 2-D
+# version picks two directions $d_1, d_2$ (usually random: two random Gaussian vectors in high
+# dimension are nearly orthogonal) and evaluates on a grid
 #
-# $$f(\alpha, \beta) = L(\theta^* + \alpha\,d_1 + \beta\,d_2)$$
-#
-# on a grid. The directions are usually random (two random Gaussian vectors in a high-dimensional
-# space are nearly orthogonal); the top Hessian eigenvectors are another choice.
+# $$f(\alpha, \beta) = L(\theta^* + \alpha\,d_1 + \beta\,d_2).$$
 #
 # **The scale problem.** A random Gaussian direction has entries of the same size for every
-# parameter. But the weights of a network are not all of the same size — and by section 5, their
-# size per unit can be changed at will without changing the function. A step of size 0.1 in a
-# layer whose weights are around 0.01 destroys that layer; in a layer with weights around 10 it
-# does nothing. Raw random directions therefore show the scale of the weights as much as the
-# landscape, and two networks (or the same network rescaled) cannot be compared.
+# parameter, but the weights are not all of the same size — and by section 5 their size per unit
+# can be changed without changing the function. A step of 0.1 destroys a layer whose weights are
+# around 0.01 and does nothing to one with weights around 10. Raw random directions show the
+# scale of the weights as much as the landscape.
 #
 # **Filter normalisation** (Li, Xu, Taylor, Studer & Goldstein, 2018, *Visualizing the Loss
 # Landscape of Neural Nets*, NeurIPS) rescales the random direction **filter by filter** to the
@@ -29,22 +25,20 @@
 #
 # where $i$ runs over the filters of every weight tensor — for a linear layer, the rows of the
 # weight matrix (the incoming weights of one unit); for a convolution, the output channels — and
-# $\|\cdot\|$ is the Frobenius norm of the filter. After it, a step $\alpha = 1$ moves every filter by
-# exactly its own norm, whatever its scale. Biases and normalisation-layer parameters (tensors with
-# $\le 1$ dimension) are set to **zero** in the direction, i.e. not perturbed (the "ignore biasbn"
-# option of Li et al.'s code).
+# $\|\cdot\|$ is the Frobenius norm. A step $\alpha = 1$ then moves every filter by exactly its own
+# norm. Biases and normalisation-layer parameters (tensors with $\le 1$ dimension) are set to
+# **zero** in the direction (the "ignore biasbn" option of Li et al.'s code).
 #
 # > **Correction to the course text.** Its formula,
 # > $\delta_{ij}^{\text{norm}} = \frac{\delta_{ij}}{\|\theta_{ij}^*\|_F}\cdot\|\theta_{ij}^*\|_F = \delta_{ij}$,
-# > is garbled: it divides and multiplies by the same *weight* norm, which changes nothing. The
-# > direction must be divided by **its own** filter norm $\|d_i\|$ and multiplied by the
-# > **weights'** filter norm $\|\theta_i\|$, as above.
+# > divides and multiplies by the same *weight* norm, which changes nothing. The direction must be
+# > divided by **its own** filter norm $\|d_i\|$ and multiplied by the **weights'** filter norm
+# > $\|\theta_i\|$, as above.
 #
-# Why it removes the rescaling of section 5: rescaling unit $i$ by $c$ multiplies row $i$ of the
-# first weight matrix by $c$ — and its filter-normalised direction by $c$ too. (For the outgoing
-# weights, scaled by $1/c$, the same holds when all units share one $c$.) So
-# $\theta' + \alpha d'$ is exactly the rescaling of $\theta + \alpha d$, and the two pictures are
-# identical. The last demonstration checks it.
+# It removes the rescaling of section 5: rescaling unit $i$ by $c$ multiplies row $i$ of the
+# first weight matrix, and its filter-normalised direction, by $c$ (the outgoing weights too when
+# all units share one $c$). So $\theta' + \alpha d'$ is the rescaling of $\theta + \alpha d$, and
+# the pictures are identical.
 
 # %% id="filter-normalize-solution" role="answer" solution="filter_normalize" section="6.1"
 from collections.abc import Mapping
@@ -93,9 +87,8 @@ print("filter_normalize: visible tests passed")
 # `loss_surface(loss_fn, theta, d1, d2, alphas, betas)` evaluates
 # $Z_{ij} = L(\theta + \alpha_i d_1 + \beta_j d_2)$ on the grid: **row $i$ belongs to `alphas[i]`,
 # column $j$ to `betas[j]`** — `lab.plot_surface` puts $\alpha$ on the x axis and expects exactly
-# this layout (a transposed grid silently swaps the axes of the picture). `theta`, `d1` and `d2`
-# are flat vectors: flatten filter-normalised `Params` with `lab.flatten_params`. Evaluate without
-# gradients; a $25\times25$ grid is 625 forward passes, a fraction of a second for our networks.
+# this layout (a transposed grid silently swaps the axes). `theta`, `d1` and `d2` are flat vectors
+# (flatten filter-normalised `Params` with `lab.flatten_params`). Evaluate without gradients.
 
 # %% id="loss-surface-solution" role="answer" solution="loss_surface" section="6.2"
 import torch
@@ -142,15 +135,13 @@ print("loss_surface: visible tests passed")
 # %% [markdown] id="demo-surface-intro"
 # ### Demonstration: the landscape around a small-batch and a full-batch minimum
 #
-# The two networks of section 4.3 (125 epochs each). For each: two random Gaussian directions
-# (drawn from the same seed, so both networks get the same raw directions), filter-normalised
-# with respect to that network's own weights, and the **training** loss on a $25\times25$ grid
-# with $\alpha, \beta \in [-0.4, 0.4]$. The colour scale is capped at 1.5, just above the
-# chance-level loss $\ln 4 \approx 1.39$: everything yellow is no better than guessing. The two
-# panels share their contour levels (computed once from both surfaces and printed above the
-# figure), so one colour is one loss in both pictures and the spacing of the contour lines can be
-# compared — with levels chosen for each panel on its own, it could not. Notebook 04's question on
-# reading a filter-normalised plot starts from a picture like this one.
+# The two networks of section 4.3. For each: two random Gaussian directions (the same seed for
+# both networks), filter-normalised with respect to that network's own weights, and the
+# **training** loss on a $25\times25$ grid with $\alpha, \beta \in [-0.4, 0.4]$. The colour scale
+# is capped at 1.5, just above the chance-level loss $\ln 4 \approx 1.39$: yellow is no better
+# than guessing. The two panels share their contour levels (printed above the figure), so one
+# colour is one loss in both pictures and the spacing of the contour lines can be compared.
+# Notebook 04's question on reading a filter-normalised plot starts from a picture like this one.
 
 # %% id="demo-surface" role="demo"
 GRID = torch.linspace(-0.4, 0.4, 25)
@@ -196,34 +187,31 @@ with needs("filter_normalize", "loss_surface"):
     plt.show()
 
 # %% [markdown] id="demo-surface-after"
-# **What to look for.** Both pictures show a single basin around the trained point (the red star):
-# closed, roughly elliptical contour lines near the centre, rising to the chance-level plateau
-# (yellow) further out. With the same contour levels in both panels, the two basins are about
-# **equally wide**: the loss stays below 0.5 on about 7% of the grid for batch 32 and about 10%
-# for full batch — although section 4.3 measured twice the trace for the full-batch minimum.
-# The two measurements use different rulers. The trace is curvature per unit of *raw* parameter
-# change; a filter-normalised step $\alpha$ moves every filter by $\alpha$ times its own norm, and
-# the full-batch network has smaller weights (norm about 20 against 30), so the same $\alpha$ is a
-# smaller raw step for it. Measured relative to the size of the weights, the two minima are about
-# equally flat — and their test accuracies were about equal too. Li et al. (2018) argue that
-# sharpness seen through filter-normalised directions goes together with generalisation, where raw
-# directions can mislead; the next demonstration shows how.
+# **What to look for.** Both pictures show a single basin around the trained point (the red star).
+# With the same contour levels, the two
+# basins are about **equally wide**: the loss stays below 0.5 on about 7% of the grid for batch 32
+# and about 10% for full batch — although section 4.3 measured twice the trace for the full-batch
+# minimum. The rulers differ: the trace is curvature per unit of *raw* parameter change, while a
+# filter-normalised step moves every filter by $\alpha$ times its own norm, and the full-batch
+# network has smaller weights (norm about 20 against 30). Relative to the size of the weights, the
+# two minima are about equally flat. Li et al.
+# (2018) argue that sharpness seen through filter-normalised directions goes together with
+# generalisation, where raw directions can mislead; the next demonstration shows how.
 #
 # What the pictures cannot show: they are 2-D slices of a 1284-dimensional function along two
-# *random* directions. Random directions are nearly orthogonal to the few sharpest eigen-directions,
-# so a slice can look flatter than the landscape is in its worst direction; closed contours near the
-# centre do not prove convexity or a minimum in all directions (section 4.2 found negative
-# curvature); and other directions give other pictures (change the seed). The last demonstration
-# of this section measures how much flatter a random direction is.
+# *random* directions, nearly orthogonal to the few sharpest eigen-directions, so a slice can look
+# flatter than the landscape is; closed contours do not prove a minimum in all directions
+# (section 4.2 found negative curvature); and other seeds give other pictures. The last
+# demonstration measures how much flatter a random direction is.
 
 # %% [markdown] id="demo-surface-rescaled-intro"
 # ### Demonstration: raw against filter-normalised directions
 #
 # The batch-32 network and its rescaled copy from section 5 ($c = 4$ on layers "0" → "2") compute
-# the same function. We draw their landscapes twice with the same random Gaussian vectors: once
-# *raw* (each vector only scaled as a whole, to the length of its filter-normalised version for
-# the original network) and once filter-normalised with respect to each network's own weights.
-# All four panels share their contour levels.
+# the same function. We draw both landscapes with the same random Gaussian vectors, once *raw*
+# (each vector scaled as a whole to the length of its filter-normalised version for the original
+# network) and once filter-normalised with respect to each network's own weights. All four panels
+# share their contour levels.
 
 # %% id="demo-surface-rescaled" role="demo"
 with needs("filter_normalize", "loss_surface", "rescale_hidden_units"):
@@ -253,26 +241,22 @@ with needs("filter_normalize", "loss_surface", "rescale_hidden_units"):
 
 # %% [markdown] id="demo-surface-rescaled-after"
 # **What to look for.** With **raw** directions the two pictures differ, although the networks
-# compute the same function: the copy's $32\times32$ weight matrix (layer "2") is four times
-# smaller, so the same step disturbs it four times more (while its four times larger first layer
-# hardly notices), and its basin looks much narrower — the picture shows the parameterisation. With
-# **filter-normalised** directions the two pictures are identical (the largest difference printed
-# is exactly 0, since $c$ is a power of two): the normalisation moves every filter in proportion to
-# its own size, which is exactly what the rescaling symmetry requires when all units share one
-# $c$. (With a different $c$ per unit, the rows of the next layer's weight matrix are rescaled
-# unevenly, column by column, which a per-row normalisation cannot undo: the pictures are then
-# comparable, but no longer identical.) This is the property that makes filter-normalised
-# pictures comparable across networks — but note that it protects against the *rescaling*
-# symmetry only; it does not make a 2-D slice a complete description of the landscape.
+# compute the same function: the copy's layer "2" weights are four times smaller, so the same
+# step disturbs them four times more and its basin looks much narrower. With **filter-normalised** directions the two pictures are
+# identical (the largest difference printed is exactly 0, since $c$ is a power of two). (With a
+# different $c$ per unit, the next layer's rows are rescaled unevenly, column by column, which a
+# per-row normalisation cannot undo: the pictures are then comparable, not identical.) Filter
+# normalisation protects against the *rescaling* symmetry only; it does not make a 2-D slice a
+# complete description of the landscape.
 
 # %% [markdown] id="demo-top-direction-intro"
 # ### Demonstration: what a random slice misses
 #
 # In the style of PyHessian (Yao, Gholami, Keutzer & Mahoney, 2020, *PyHessian: Neural Networks
 # Through the Lens of the Hessian*): the training loss $L(\theta + t\,u)$ of the full-batch
-# network along two unit directions $u$ — its top Hessian eigenvector $v$ (power iteration with
-# `hvp`, the protocol of `top_eigenvalue`) and a random Gaussian direction $r$ of the same norm
-# — with the quadratic prediction $L(\theta) + \frac12\lambda t^2$ along $v$.
+# network along its top Hessian eigenvector $v$ (power iteration with `hvp`) and along a random
+# Gaussian direction $r$ of the same norm, with the quadratic prediction
+# $L(\theta) + \frac12\lambda t^2$ along $v$.
 
 # %% id="demo-top-direction" role="demo"
 STEPS_T = torch.linspace(-0.5, 0.5, 41)  # the step t along each unit direction
@@ -323,9 +307,7 @@ with needs("hvp"):
 # along the top eigenvector raises it from 0.13 by up to about 2.6: $\lambda \approx 12.5$ is about
 # 400 times the curvature along $r$. A random unit vector in $d = 1284$ dimensions has only about
 # $1/\sqrt d \approx 0.03$ of its length along $v$ (the printed cosine), so its curvature averages
-# the whole spectrum ($\operatorname{tr}H/d$ on average), which the many eigenvalues near zero
-# dominate. The pictures above slice along two such random directions (filter normalisation
-# changes their length per filter, not their randomness): they can look flat where the landscape
-# has a steep wall — pitfall 9. Near $t = 0$ the loss along $v$ follows $\frac12\lambda t^2$
-# (within about 10% at $|t| = 0.05$); further out it rises faster: the Hessian describes the
-# landscape only locally.
+# the whole spectrum, which the many eigenvalues near zero dominate. The pictures above slice
+# along two such random directions: they can look flat where the landscape has a steep wall —
+# pitfall 9. Near $t = 0$ the loss along $v$ follows $\frac12\lambda t^2$ (within about 10% at
+# $|t| = 0.05$); further out it rises faster: the Hessian describes the landscape only locally.

@@ -5,11 +5,10 @@
 #
 # A trained network can usually lose most of its weights with little loss of accuracy. The
 # **lottery ticket hypothesis** (Frankle & Carbin, 2019) claims more: the sparse network that
-# survives pruning could have been trained on its own *from the start*, as long as it starts
-# from the initial weights it had in the big network. You write the pruning machinery — exact
-# counts, magnitude masks, global pruning, the iterative schedule, rewinding — and use it to find
-# tickets in a small network, test them against random re-initialisation, try late rewinding,
-# train a *supermask* over weights that never change, and compare tickets found on different data.
+# survives pruning could have been trained on its own *from the start*, from the initial weights
+# it had in the big network. You write the pruning machinery and use it to find tickets in a
+# small network, test them against random re-initialisation and random pruning, try late
+# rewinding, train a *supermask* over frozen weights, and compare tickets found on different data.
 #
 # **Learning objectives.** After this notebook you can
 #

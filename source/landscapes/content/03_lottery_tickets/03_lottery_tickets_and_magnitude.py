@@ -8,9 +8,8 @@
 # > that — when trained in isolation — it can match the test accuracy of the original network
 # > after training for at most the same number of iterations.
 #
-# Such a subnetwork — a mask $m$ *together with the initial values* $m \odot \theta_0$ it had in
-# the dense network — is a **winning ticket**. To find one, Frankle & Carbin use **iterative
-# magnitude pruning (IMP)**:
+# Such a subnetwork — a mask $m$ *together with the initial values* $m \odot \theta_0$ — is a
+# **winning ticket**. To find one, Frankle & Carbin use **iterative magnitude pruning (IMP)**:
 #
 # 1. initialise the network, $\theta_0$; start with the mask $m = 1$ (everything kept);
 # 2. train the subnetwork $m \odot \theta_0$ for $j$ iterations, reaching $m \odot \theta_j$;
@@ -19,35 +18,30 @@
 # 4. **rewind**: reset the kept weights to their values in $\theta_0$ (pruned weights stay 0);
 # 5. repeat from step 2 with the new mask, until the target sparsity is reached.
 #
-# Only weight matrices are pruned; biases are few and stay. In their experiments (fully
-# connected and convolutional networks on MNIST and CIFAR-10) they consistently found winning
-# tickets less than 10–20% of the size of the original network, and these tickets often learned
-# faster and reached *higher* test accuracy than the original. The same masks trained from a
-# fresh random initialisation learned more slowly and reached lower accuracy: the initial values
-# matter, not only the structure. You will run this comparison yourself in section 3.
+# Only weight matrices are pruned; biases stay. On MNIST and CIFAR-10 they consistently found
+# winning tickets less than 10–20% of the size of the original network, which often learned
+# faster and reached *higher* test accuracy. The same masks trained from a fresh random
+# initialisation did worse: the initial values matter, not only the structure (section 3).
 #
 # Step 3 ranks weights by **magnitude**: a weight that ends training close to 0 contributes
-# little, so it is the first to go. This section builds that step exactly.
+# little.
 
 # %% [markdown] id="prune-count-intro"
 # ### 1.1 How many weights is "30%"?
 #
 # Worked example 3 of the course text prunes 30% of a $4\times3$ matrix: *"12 total entries.
-# 30% pruning → prune 3.6 → round to 4"*. That is right, but "round" needs a rule precise enough
-# that two implementations prune exactly the same number of weights — otherwise their masks (and
-# everything downstream) differ. The rule used everywhere in this assignment:
+# 30% pruning → prune 3.6 → round to 4"*. "Round" needs a rule precise enough that two
+# implementations prune exactly the same number of weights. The rule used everywhere here:
 #
 # $$\texttt{prune\_count}(n, f) \;=\; \big\lfloor f\cdot n + 0.5 \big\rfloor
 # \qquad\text{computed in Python floats (float64).}$$
 #
 # * It is the **nearest integer, halves rounded up**: 0.3 of 12 is 4 (3.6 → 4), 0.5 of 5 is 3
-#   (2.5 → 3). Python's built-in `round()` is *not* this rule: it rounds halves to even, so
-#   `round(2.5) == 2`.
-# * The product is **the float64 product**, as Python computes it. 0.58 has no exact binary
-#   representation, and in float64 `0.58 * 25 == 14.499999999999998`, just below the half — so
-#   0.58 of 25 is **14**, although $0.58 \cdot 25 = 14.5$ in exact arithmetic would round up to
-#   15. We keep the float64 answer on purpose: it is what every straightforward implementation
-#   computes, so everyone gets the same count. Do not "repair" it with `decimal` or an epsilon.
+#   (2.5 → 3). Python's `round()` rounds halves to even (`round(2.5) == 2`): not this rule.
+# * The product is **the float64 product**. In float64 `0.58 * 25 == 14.499999999999998`, just
+#   below the half — so 0.58 of 25 is **14**, although $0.58 \cdot 25 = 14.5$ exactly. We keep the
+#   float64 answer on purpose: every straightforward implementation computes it. Do not "repair"
+#   it with `decimal` or an epsilon.
 # * The same count is used for *keeping*: a supermask that keeps a fraction $k$ of $N$ scores
 #   keeps `prune_count(N, k)` of them (section 5).
 
@@ -82,25 +76,22 @@ print("prune_count: visible tests passed")
 # %% [markdown] id="magnitude-mask-intro"
 # ### 1.2 A magnitude mask
 #
-# To prune a fraction $f$ of one tensor $W$ with $N$ entries: rank the entries by $|W_{ij}|$ and
-# prune the `prune_count(N, f)` smallest. The mask has $W$'s shape, `True` where an entry is
-# kept.
+# To prune a fraction $f$ of one tensor $W$ with $N$ entries: prune the `prune_count(N, f)`
+# entries with the smallest $|W_{ij}|$. The mask has $W$'s shape, `True` where an entry is kept.
 #
-# **Ties.** Several entries can have the same magnitude (in worked example 3, $-0.1$ and $0.1$).
-# When the pruning threshold falls inside such a group, we prune the entry with the **lower
-# row-major index** first — the order of `W.flatten()`. A *stable* sort (`torch.argsort(...,
-# stable=True)`) keeps equal values in their original order, so sorting `W.abs().flatten()`
-# stably and taking the first `prune_count` positions applies the rule by itself.
-# (`torch.topk` and an unstable sort make no promise about ties.)
+# **Ties.** When the threshold falls inside a group of equal magnitudes (in worked example 3,
+# $-0.1$ and $0.1$), the entry with the **lower row-major index** (the order of `W.flatten()`) is
+# pruned first. A *stable* sort (`torch.argsort(..., stable=True)`) of `W.abs().flatten()` applies
+# the rule by itself; `torch.topk` and an unstable sort make no promise about ties.
 #
 # Worked example 3's $W_1$, with row-major indices $0 \dots 11$:
 #
 # $$W_1 = \begin{bmatrix} 0.8 & -0.1 & 0.3 \\ -0.5 & 0.02 & 0.6 \\ 0.1 & -0.9 & -0.2 \\ 0.4 & 0.05 & -0.7 \end{bmatrix}$$
 #
 # Sorted by magnitude: $0.02$ (row 1, column 1; 0-based), $0.05$ (3, 1), $0.1$ (0, 1),
-# $0.1$ (2, 0), $0.2$, … With 30% we prune 4, so both $0.1$s go and the tie does not matter;
-# with 25% we prune 3, and the tie rule decides that $(0, 1)$ goes and $(2, 0)$ stays.
-# (The course text counts rows and columns from 1: its "(3,1)" is our $(2, 0)$.)
+# $0.1$ (2, 0), $0.2$, … With 30% we prune 4, so both $0.1$s go; with 25% we prune 3, and the tie
+# rule decides that $(0, 1)$ goes and $(2, 0)$ stays. (The course text counts from 1: its "(3,1)"
+# is our $(2, 0)$.)
 
 # %% id="magnitude-mask-solution" role="answer" solution="magnitude_mask" section="1.2"
 import torch
@@ -152,24 +143,20 @@ with needs("prune_count", "magnitude_mask"):
           "| Python's round(2.5) =", round(2.5), "but prune_count(5, 0.5) =", prune_count(5, 0.5))
 
 # %% [markdown] id="demo-worked-example-after"
-# The 30% mask is the course text's $M_1$. At 25% exactly one of the two $0.1$s goes — the one
-# at $(0, 1)$, first in row-major order. Ties look like a corner case, but they are common in
-# practice: pruned weights are all exactly 0, weights stored in low precision repeat, and
-# scores can tie. Without a fixed rule, two correct implementations would return different masks.
+# The 30% mask is the course text's $M_1$. At 25% only the $0.1$ at $(0, 1)$, first in row-major
+# order, goes. Ties are common in practice: pruned weights are all exactly 0, low-precision weights
+# repeat, and scores can tie.
 
 # %% [markdown] id="prune-remaining-intro"
 # ### 1.3 One IMP step: prune a fraction of what is left
 #
-# IMP prunes $p\%$ of the weights **still kept** in each round, not $p\%$ of all weights. With
-# $K$ kept entries, one step prunes `prune_count(K, p)` of them — the smallest $|w|$ *among the
-# kept entries only* — and leaves every entry that was already pruned pruned. The new mask is a
-# subset of the old one.
+# IMP prunes $p\%$ of the weights **still kept**, not $p\%$ of all weights: with $K$ kept entries,
+# one step prunes `prune_count(K, p)` of them — the smallest $|w|$ *among the kept entries only* —
+# and leaves pruned entries pruned. The new mask is a subset of the old one.
 #
-# Why "among the kept entries only" matters: after a round of training with the mask, the pruned
-# weights are exactly 0, so they are the smallest of all. A function that ranked *all* entries
-# would spend the round's budget re-pruning them, and the network would stop getting sparser.
-# (The hidden tests include a mask that pruned the *largest* weights, to make sure you never look
-# at pruned entries.)
+# After training with the mask, the pruned weights are exactly 0, the smallest of all: a function
+# that ranked *all* entries would re-prune them and the network would stop getting sparser. (The
+# hidden tests include a mask that pruned the *largest* weights.)
 
 # %% id="prune-remaining-solution" role="answer" solution="prune_remaining" section="1.3"
 import torch
@@ -207,7 +194,7 @@ print("prune_remaining: visible tests passed")
 # %% [markdown] id="global-prune-intro"
 # ### 1.4 Global pruning: one ranking over all layers
 #
-# A network has several weight tensors. Two ways to prune $p\%$ of it:
+# Two ways to prune $p\%$ of a network with several weight tensors:
 #
 # * **layer-wise:** prune $p\%$ of every tensor separately (`prune_remaining` per layer) — every
 #   layer ends at the same sparsity;
@@ -216,15 +203,13 @@ print("prune_remaining: visible tests passed")
 #
 # Frankle & Carbin pruned their small networks layer-wise (with a lower rate for the output
 # layer) and the deeper convolutional networks (VGG-19, ResNet-18) globally. Global pruning lets
-# the network decide where it can afford sparsity; its risk is that a layer whose weights happen
-# to be small can be pruned almost — or entirely — away, which disconnects the network
-# ("layer collapse", Tanaka et al., 2020). Always look at the per-layer densities (section 3
-# prints them).
+# the network decide where it can afford sparsity; its risk is that a layer of small weights is
+# pruned almost or entirely away, disconnecting the network ("layer collapse", Tanaka et al.,
+# 2020). Look at the per-layer densities (section 3 prints them).
 #
 # `global_prune(params, masks, fraction)` prunes only the tensors named in `masks` (biases are
-# simply left out of `masks`), counts only their kept entries, and breaks ties by the order of the
-# keys in `masks`, then by row-major index. Build the ranking by concatenating the kept
-# magnitudes key by key and sort it stably — the tie rule then comes for free.
+# left out of `masks`), counts only their kept entries, and breaks ties by the order of the keys
+# in `masks`, then by row-major index: concatenate the kept magnitudes key by key and sort stably.
 
 # %% id="global-prune-solution" role="answer" solution="global_prune" section="1.4"
 import torch

@@ -1,22 +1,21 @@
 # %% [markdown] id="schedule-intro"
 # ## 2. The IMP schedule: how sparse after $r$ rounds, and how many rounds to get there
 #
-# Each round keeps a fraction $1-p$ of the weights that were left, so after $r$ rounds
-# $(1-p)^r$ of them remain and the sparsity is
+# Each round keeps a fraction $1-p$ of the weights that were left, so after $r$ rounds the
+# sparsity is
 #
 # $$s_r \;=\; 1 - (1-p)^r \qquad(\text{not } r\cdot p).$$
 #
-# With $p = 20\%$: 20%, 36%, 48.8%, 59.0%, … and $r$ rounds of 20% can never reach 100%. The
-# number of rounds needed for a target sparsity $s^\ast$ is the smallest $r$ with
-# $s_r \ge s^\ast$, i.e. $r = \lceil \log(1-s^\ast) / \log(1-p) \rceil$ — computed exactly with a
-# check against $s_r$ itself, because floating-point logarithms can land a hair on the wrong side
-# of an integer (and $1 - 0.8$ is `0.19999999999999996`, so we accept $s_r \ge s^\ast - 10^{-12}$).
+# With $p = 20\%$: 20%, 36%, 48.8%, 59.0%, …, never 100%. The number of rounds for a target
+# sparsity $s^\ast$ is the smallest $r$ with $s_r \ge s^\ast$, i.e.
+# $r = \lceil \log(1-s^\ast) / \log(1-p) \rceil$ — checked against $s_r$ itself, because
+# floating-point logarithms can land a hair on the wrong side of an integer (and $1 - 0.8$ is
+# `0.19999999999999996`, so we accept $s_r \ge s^\ast - 10^{-12}$).
 #
 # **Why it matters: cost.** Every round is a full training run. 90% sparsity at 20% a round takes
-# 11 trainings, 99% takes 21. That is IMP's main price. Pruning to the target in one shot is
-# cheaper, but Frankle & Carbin found that iterative pruning finds winning tickets at higher
-# sparsity than one-shot pruning. (The formula is continuous; real masks prune whole weights,
-# so the achieved sparsity differs slightly — the demonstration below shows by how much.)
+# 11 trainings, 99% takes 21. One-shot pruning is cheaper, but Frankle & Carbin found that
+# iterative pruning finds winning tickets at higher sparsity. (Real masks prune whole weights, so
+# the achieved sparsity differs slightly from the formula.)
 
 # %% id="imp-sparsity-solution" role="answer" solution="imp_sparsity" section="2"
 
@@ -67,10 +66,10 @@ print("rounds_to_reach: visible tests passed")
 # %% role="hidden" item="rounds_to_reach"
 
 # %% [markdown] id="demo-schedule-intro"
-# **Demonstration: the schedule on a real network.** The network of the next sections
-# (a 2-32-32-4 MLP) has $2\cdot32 + 32\cdot32 + 32\cdot4 = 1216$ prunable weights. Below: the
-# continuous schedule `imp_sparsity(0.2, r)`, the sparsity IMP actually reaches when every round
-# prunes `prune_count(kept, 0.2)` whole weights, and the number of rounds for common targets.
+# **Demonstration: the schedule on a real network.** The 2-32-32-4 MLP of the next sections has
+# $2\cdot32 + 32\cdot32 + 32\cdot4 = 1216$ prunable weights. Below: `imp_sparsity(0.2, r)`, the
+# sparsity reached when every round prunes `prune_count(kept, 0.2)` whole weights, and the number
+# of rounds for common targets.
 
 # %% id="demo-schedule" role="demo"
 with needs("prune_count", "imp_sparsity", "rounds_to_reach"):
@@ -93,7 +92,6 @@ with needs("prune_count", "imp_sparsity", "rounds_to_reach"):
               f"reaching {imp_sparsity(0.2, r):.4f}")
 
 # %% [markdown] id="demo-schedule-after"
-# The whole-weight schedule follows the formula to within about one weight (rounding to the
-# nearest integer pushes it slightly either way, and the small differences add up over the
-# rounds). Notice how the cost grows: each extra "nine" of sparsity costs about as many rounds as
-# the previous one ($\log 0.1 / \log 0.8 \approx 10.3$ rounds per factor of ten in density).
+# The whole-weight schedule follows the formula to within about one weight. Each extra "nine" of
+# sparsity costs about as many rounds as the previous one ($\log 0.1 / \log 0.8 \approx 10.3$ rounds
+# per factor of ten in density).

@@ -3,16 +3,15 @@
 #
 # ### 3.1 Rewinding
 #
-# Step 4 of IMP resets the network to its initialisation, keeping the mask:
-# `rewind(init_params, masks)` returns a copy of `init_params` in which every pruned entry is 0.
-# Two details matter in practice:
+# Step 4 of IMP: `rewind(init_params, masks)` returns a copy of `init_params` in which every
+# pruned entry is 0. Two details matter:
 #
-# * **it is a copy** — new tensors that share no memory with `init_params`. The rewound weights
-#   are about to be trained in place; if they shared memory with $\theta_0$, training would
-#   silently change $\theta_0$, and the next round would rewind to the wrong weights;
-# * **every tensor is rewound**, not only the pruned ones: biases (not in `masks`) are copied
-#   back to their initial values too. Rewinding means the whole network restarts from
-#   $\theta_0$ (and the optimiser restarts too: `lab.train` creates a fresh one on each call).
+# * **it is a copy** sharing no memory with `init_params`: the rewound weights are trained in
+#   place, and training would otherwise silently change $\theta_0$, so the next round would rewind
+#   to the wrong weights;
+# * **every tensor is rewound**: biases (not in `masks`) are copied back to their initial values
+#   too. The whole network restarts from $\theta_0$ (and `lab.train` creates a fresh optimiser on
+#   each call).
 
 # %% id="rewind-solution" role="answer" solution="rewind" section="3.1"
 import torch
@@ -47,7 +46,7 @@ print("rewind: visible tests passed")
 # %% [markdown] id="imp-intro"
 # ### 3.2 Iterative magnitude pruning
 #
-# Now the whole loop. `iterative_magnitude_pruning(init_params, train_fn, rounds, fraction)`:
+# `iterative_magnitude_pruning(init_params, train_fn, rounds, fraction)`:
 #
 # ```
 # masks = all True, for every tensor of init_params with dim >= 2   # weights, not biases
@@ -58,20 +57,18 @@ print("rewind: visible tests passed")
 # return the list of masks after each round
 # ```
 #
-# IMP does not care *how* the network is trained: that is the job of `train_fn(params, masks)`,
-# which you pass in. The demonstrations below use a `train_fn` that loads the rewound parameters
-# into a model, calls `lab.train(model, X, y, mask=masks, ...)` and returns `lab.params_of(model)`.
-# Training with a mask is more than zeroing the pruned weights once. A pruned weight is 0, but its
-# loss gradient is not (the loss would change if the weight moved), so the very next optimiser
-# step moves it away from zero again, and momentum or Adam's running averages keep carrying that
-# gradient on. So `lab.train` zeroes their gradients before every optimiser step, and the weights
-# themselves after it. (Weight decay is not what revives them: the decay of a weight that is
-# exactly 0 is 0.)
+# How the network is trained is the job of `train_fn(params, masks)`, which you pass in. The
+# demonstrations use one that loads the rewound parameters into a model, calls
+# `lab.train(model, X, y, mask=masks, ...)` and returns `lab.params_of(model)`. Training with a
+# mask is more than zeroing the pruned weights once: a pruned weight is 0, but its loss gradient
+# is not, so the next optimiser step moves it away from zero, and momentum or Adam's running
+# averages keep carrying that gradient. So `lab.train` zeroes their gradients before every
+# optimiser step, and the weights after it. (Weight decay is not what revives them: the decay of a
+# weight that is exactly 0 is 0.)
 #
-# Two things to get right: `train_fn` is called **exactly once per round**, and every round
-# starts again from `init_params` — not from the previous round's trained weights (that would be
-# pruning with fine-tuning, a different algorithm). And validate `fraction` before the loop, even
-# when `rounds` is 0.
+# Get right: `train_fn` is called **exactly once per round**, and every round starts again from
+# `init_params`, not from the previous round's trained weights (that would be pruning with
+# fine-tuning). Validate `fraction` before the loop, even when `rounds` is 0.
 #
 # **Late rewinding** (section 4) needs no new code: pass the parameters after $k$ training steps
 # as `init_params`.
@@ -138,15 +135,11 @@ print("iterative_magnitude_pruning: visible tests passed")
 #   chance accuracy 1/4);
 # * **network:** `lab.make_mlp(seed=0)`, a 2-32-32-4 ReLU MLP: 1216 prunable weights, 68 biases;
 #   its initial weights are $\theta_0$;
-# * **training:** `lab.train`, 500 Adam steps (learning rate 0.01, batch 64) — about a quarter
-#   of a second;
+# * **training:** `lab.train`, 500 Adam steps (learning rate 0.01, batch 64);
 # * **IMP:** 20% of the remaining weights per round (global pruning), 13 rounds, so the tickets
-#   trained in rounds 1–13 are 0%, 20%, 36%, …, about 93% sparse;
-# * **control:** each of those masks trained from a *fresh* random initialisation
-#   (`lab.make_mlp(seed=1)`'s weights, masked) with everything else equal.
-#
-# The next (read-only) cell defines these settings and small helpers that the demonstrations
-# share; a run is computed once and reused.
+#   are 0%, 20%, 36%, …, about 93% sparse;
+# * **control:** each mask trained from a *fresh* random initialisation
+#   (`lab.make_mlp(seed=1)`'s weights, masked), everything else equal.
 
 # %% id="demo-helpers" role="demo"
 # Settings and helpers shared by the demonstrations (read-only).
@@ -275,34 +268,27 @@ with needs("prune_count", "global_prune", "rewind", "iterative_magnitude_pruning
 # %% [markdown] id="demo-imp-after"
 # **What to look for.**
 #
-# * **Low sparsity:** both curves sit near the dense network. With most weights still there, *any*
-#   initialisation trains fine — the comparison says nothing yet.
+# * **Low sparsity:** both curves sit near the dense network: with most weights there, *any*
+#   initialisation trains fine.
 # * **High sparsity:** the curves separate. The rewound ticket keeps close to the dense accuracy
-#   much longer; the same mask with fresh random weights falls off earlier and further. The
-#   printed list gives the sparsities at which the gap is at least 3 points on this run. Since the
-#   *mask is identical*, the difference is due to the initial values alone — the heart of the
-#   lottery ticket hypothesis.
-# * **The per-layer densities:** global pruning does not prune the layers equally. The
-#   $32\times32$ middle layer (1024 of the 1216 weights) loses weights fastest; the first layer,
-#   whose units have only two inputs and therefore larger initial weights (`lab.make_mlp` draws
-#   them uniformly in $\pm 1/\sqrt{\text{fan\_in}}$), keeps the most. That is global pruning
-#   deciding where sparsity is cheap.
-# * **Very high sparsity:** eventually even the rewound ticket degrades — the network is simply
-#   too small. The interesting region is before that.
+#   much longer; the same mask with fresh random weights falls off earlier and further (the printed
+#   list gives the sparsities with a gap of at least 3 points). The *mask is identical*: the
+#   difference is due to the initial values alone.
+# * **The per-layer densities:** the $32\times32$ middle layer (1024 of the 1216 weights) loses
+#   weights fastest; the first layer, whose units have only two inputs and therefore larger
+#   initial weights (uniform in $\pm 1/\sqrt{\text{fan\_in}}$), keeps the most.
+# * **Very high sparsity:** eventually even the rewound ticket degrades.
 #
-# Every point is a single training run, so a difference of a point or two is noise (run it with
-# other seeds to see how much). The effect you should trust is the systematic gap at high
-# sparsity.
+# Every point is a single training run, so a difference of a point or two is noise; trust the
+# systematic gap at high sparsity.
 
 # %% [markdown] id="demo-imp-seeds-intro"
 # ### 3.4 Demonstration: Frankle & Carbin's figure, with error bars
 #
-# The figure that sums up the paper: test accuracy against the percentage of weights
-# **remaining**, on a log axis that runs from the dense network (100%, left) to the sparse end
-# (right), for the IMP tickets and for **random pruning** — a random subnetwork with as many
-# weights in every layer as the ticket, trained from the same $\theta_0$. Unlike the random
-# re-initialisation above (the ticket's mask, other initial values), random pruning keeps the
-# initial values and changes the mask. Each point is the mean over 3 initialisations
+# Test accuracy against the percentage of weights **remaining**, on a log axis from the dense
+# network (100%, left) to the sparse end, for the IMP tickets and for **random pruning**: a random
+# subnetwork with as many weights in every layer as the ticket, trained from the same $\theta_0$
+# (the initial values are kept, the mask changes). Each point is the mean over 3 initialisations
 # (`lab.make_mlp(seed=s)` for $s = 0, 1, 2$) with error bars of $\pm 1$ standard deviation. To keep
 # 27 trainings cheap, each one is 60 full-batch Adam steps (learning rate 0.03, as accurate as
 # the 500 steps above for the dense network), and IMP prunes half of the remaining weights per
@@ -367,13 +353,12 @@ with needs("prune_count", "global_prune", "rewind", "iterative_magnitude_pruning
     plt.show()
 
 # %% [markdown] id="demo-imp-seeds-after"
-# **What to look for.** Both curves start at the dense network (about 0.94) and fall as weights
-# go, but the tickets fall much later. At 50% the two are still close (a gap of about 0.02); with
-# 25% of the weights left the tickets reach about 0.90 against about 0.76 for random pruning, and
-# with 12.5% about 0.80 against about 0.46. From 25% on the error bars are far apart, and IMP is
-# ahead for every initialisation at every sparsity. At 6.25% even the tickets lose much of their
-# accuracy (about 0.60) and random pruning is near chance: too few weights are left. So the
-# magnitude mask is not just any sparse structure — with the same initial values a random mask
-# of the same size trains far worse — and section 3.3 showed that the mask alone is not enough
-# either: the ticket is the mask *and* its initial values. (Frankle & Carbin's small networks kept
-# their full accuracy down to far fewer weights: they pruned 20% per round and trained longer.)
+# **What to look for.** Both curves start at the dense network (about 0.94), but the tickets fall
+# much later. At 50% the two are still close (a gap of about 0.02); with 25% of the weights left
+# the tickets reach about 0.90 against about 0.76 for random pruning, and with 12.5% about 0.80
+# against about 0.46. From 25% on the error bars are far apart, and IMP is ahead for every
+# initialisation at every sparsity. At 6.25% even the tickets lose much accuracy (about 0.60) and
+# random pruning is near chance. So the ticket is the mask *and* its initial values: a random mask
+# with the same values trains far worse, and so does the same mask with other values (section
+# 3.3). (Frankle & Carbin pruned 20% per round and trained longer, keeping full accuracy down to
+# far fewer weights.)

@@ -1,36 +1,32 @@
 # %% [markdown] id="late-intro"
 # ## 4. Late rewinding and stability to SGD noise
 #
-# Rewinding to $\theta_0$ worked for Frankle & Carbin's small networks, but for deeper ones
-# (VGG-19, ResNet-18 on CIFAR-10) IMP found winning tickets only with a lowered learning rate or
-# a learning-rate warm-up. The fix that scaled is **late rewinding**: rewind not to $\theta_0$ but
-# to $\theta_k$, the weights after $k$ iterations of the dense network's training — early, a
-# small fraction of the whole run (Frankle et al., 2019, *Stabilizing the Lottery Ticket
-# Hypothesis*; Frankle et al., 2020, *Linear Mode Connectivity and the Lottery Ticket
+# For deeper networks (VGG-19, ResNet-18 on CIFAR-10) rewinding to $\theta_0$ found winning
+# tickets only with a lowered learning rate or a warm-up. The fix that scaled is **late
+# rewinding**: rewind to $\theta_k$, the weights after $k$ iterations of the dense network's
+# training, a small fraction of the whole run (Frankle et al., 2019, *Stabilizing the Lottery
+# Ticket Hypothesis*; Frankle et al., 2020, *Linear Mode Connectivity and the Lottery Ticket
 # Hypothesis*, ICML). The IMP loop is unchanged: `iterative_magnitude_pruning(theta_k, ...)`, with
 # `train_fn` training for the remaining $T-k$ steps.
 #
-# **Why it works: stability to SGD noise.** Frankle et al. (2020) ask: take a network at
-# $\theta_k$, train two copies with *different SGD noise* (different minibatch orders), and walk
-# the straight line between the two results. If the error along the line never rises above the
-# endpoints — the **error barrier** $\max_\alpha \text{err}(\alpha) - \tfrac12(\text{err}(0) +
-# \text{err}(1)) \approx 0$ — the two copies ended in one linearly connected region: the network is
-# **stable** at $k$ (this is linear mode connectivity from notebook 01, used as a test). Their
-# findings:
+# **Why it works: stability to SGD noise.** Frankle et al. (2020) train two copies of a network
+# at $\theta_k$ with *different SGD noise* (minibatch orders) and walk the straight line between
+# the results. If the **error barrier** $\max_\alpha \text{err}(\alpha) - \tfrac12(\text{err}(0) +
+# \text{err}(1)) \approx 0$, the copies ended in one linearly connected region: the network is
+# **stable** at $k$. Their findings:
 #
-# * the smallest network they study, LeNet on MNIST, is stable already at initialisation; the
+# * LeNet on MNIST, the smallest network they study, is stable already at initialisation; the
 #   larger ones (ResNet-20 and VGG-16 on CIFAR-10, ResNet-50 and Inception-v3 on ImageNet) are
 #   not, but become stable early in training;
 # * **IMP subnetworks reach full accuracy ("matching") only when they are stable.** Rewound to
 #   $\theta_0$, the sparse subnetworks of the larger networks are unstable and not matching;
 #   rewound to an early $\theta_k$, they are stable and matching.
 #
-# So what IMP needs is not "the" initialisation but a starting point from which the outcome of
-# training no longer depends on the noise — then the magnitude mask found in one run fits every
-# other run from the same point.
+# So IMP needs a starting point from which the outcome of training no longer depends on the noise;
+# then the mask found in one run fits every other run from that point.
 #
-# Below: late rewinding to $k = 20$ of our 500 steps (4% of training), compared with rewinding to
-# step 0 and with the random re-initialisation, on the same sparsity schedule.
+# Below: late rewinding to $k = 20$ of our 500 steps (4% of training), against rewinding to step 0
+# and the random re-initialisation, on the same sparsity schedule.
 
 # %% id="demo-late" role="demo"
 with needs("prune_count", "global_prune", "rewind", "iterative_magnitude_pruning"):
@@ -60,13 +56,11 @@ with needs("prune_count", "global_prune", "rewind", "iterative_magnitude_pruning
 
 # %% [markdown] id="demo-late-after"
 # **What to look for.** Whether rewinding to step 20 keeps the accuracy up to higher sparsity
-# than rewinding to step 0, and by how much; the summary line averages the sparsities of 80% and
-# more, where single points are noisy. On a network this small, rewinding to $\theta_0$ already
-# works well up to fairly high sparsity (as for Frankle & Carbin's small networks), so late
-# rewinding can only make a difference at the sparse end — which is where to look. Note what the
-# two curves share: both beat the random re-initialisation. A step-$k$ ticket still depends on
-# the weights of *this* run, just at a slightly later moment: 20 steps of training have already
-# moved the weights in a direction that the mask can exploit.
+# than rewinding to step 0; the summary line averages the sparsities of 80% and more, where single
+# points are noisy. On a network this small, rewinding to $\theta_0$ already works well (as for
+# Frankle & Carbin's small networks), so late rewinding can only make a difference at the sparse
+# end. Note what the two curves share: both beat the random re-initialisation. A step-$k$ ticket
+# still depends on the weights of *this* run, at a slightly later moment.
 #
 # Next, the stability test itself: for tickets from both runs, train two copies with different
 # minibatch orders (seeds 1 and 2) and measure the barrier on the straight line between them.
@@ -104,14 +98,12 @@ with needs("prune_count", "global_prune", "rewind", "iterative_magnitude_pruning
         print(f"{sparsity_of(m0):>8.1%} | {e0:>11.3f} {l0:>11.3f} | {ek:>11.3f} {lk:>11.3f}")
 
 # %% [markdown] id="demo-stability-after"
-# **What to look for.** A barrier near 0 means the two copies — same ticket, same starting
-# weights, different minibatch order — ended in one linearly connected region: the ticket is
-# stable. Compare the two columns row by row: Frankle et al. (2020) found that tickets rewound to
-# an early $\theta_k$ are stable where tickets rewound to $\theta_0$ are not, and that stability
-# goes together with reaching full accuracy. On our tiny network the picture is noisier — each
-# number comes from only two training runs, so a single unlucky pair can show a barrier — but
-# look for the tendency across the rows, and check it against the accuracies of the previous
-# cell.
+# **What to look for.** A barrier near 0 means the two copies (same ticket and starting weights,
+# different minibatch order) ended in one linearly connected region: the ticket is stable. Compare
+# the two columns row by row: Frankle et al. (2020) found tickets rewound to an early $\theta_k$
+# stable where tickets rewound to $\theta_0$ are not, and stability going together with full
+# accuracy. Here each number comes from only two training runs, so look for the tendency across
+# the rows, and check it against the accuracies of the previous cell.
 #
-# This is the link between the two halves of the course subject: *linear mode connectivity*
-# (notebook 01) is the tool that tells you *where to rewind*.
+# This links the two halves of the course subject: *linear mode connectivity* (notebook 01) tells
+# you *where to rewind*.

@@ -4,22 +4,21 @@
 # If the initial weights matter so much, how much can a mask do *on its own*?
 #
 # * Zhou et al. (2019), *Deconstructing Lottery Tickets: Zeros, Signs, and the Supermask*
-#   (NeurIPS): applying an IMP mask to the *untrained* initial weights already gives accuracy far
-#   above chance. They called such masks **supermasks**, and went on to learn masks directly
-#   over frozen random weights.
-# * Ramanujan et al. (2020), *What's Hidden in a Randomly Weighted Neural Network?* (CVPR):
-#   the **edge-popup** algorithm. Every weight $w$ gets a real-valued **score** $s$. The forward
-#   pass uses only the weights whose scores are in the top $k\%$ of their layer,
-#   $W \odot \operatorname{topk}(S)$; the weights **never change**; only the scores are trained,
-#   by SGD. They found, for example, a subnetwork of a randomly weighted Wide ResNet-50 that
-#   matches a *trained* ResNet-34 on ImageNet — without ever training a weight.
+#   (NeurIPS): an IMP mask applied to the *untrained* initial weights already gives accuracy far
+#   above chance. They called such masks **supermasks**, and learned masks directly over frozen
+#   random weights.
+# * Ramanujan et al. (2020), *What's Hidden in a Randomly Weighted Neural Network?* (CVPR): the
+#   **edge-popup** algorithm. Every weight $w$ gets a real-valued **score** $s$; the forward pass
+#   uses only the weights whose scores are in the top $k\%$ of their layer,
+#   $W \odot \operatorname{topk}(S)$; the weights **never change**, only the scores are trained.
+#   A subnetwork of a randomly weighted Wide ResNet-50 matched a *trained* ResNet-34 on ImageNet.
 #
 # ### 5.1 The forward pass: keep the top scores
 #
 # `topk_score_mask(scores, keep_fraction)` keeps the `prune_count(N, keep_fraction)` **largest**
 # scores — signed values: a score of $-2$ is small, not large. (Edge-popup ranks $|s|$; here the
 # score itself is the learnt "keep me" value.) Ties: the lower flat index is kept first
-# (`torch.argsort(..., descending=True, stable=True)` does this).
+# (`torch.argsort(..., descending=True, stable=True)`).
 
 # %% id="topk-score-mask-solution" role="answer" solution="topk_score_mask" section="5.1"
 import torch
@@ -53,10 +52,10 @@ print("topk_score_mask: visible tests passed")
 # %% [markdown] id="straight-through-intro"
 # ### 5.2 The backward pass: the straight-through estimator
 #
-# `topk` is piecewise constant in the scores: nudging a score changes nothing until it crosses
-# the threshold. Its gradient is zero almost everywhere, so plain backpropagation cannot train
-# the scores. The **straight-through estimator** (Bengio, Léonard & Courville, 2013) uses the
-# hard 0/1 mask in the forward pass and *pretends it was the identity* in the backward pass:
+# `topk` is piecewise constant in the scores, so its gradient is zero almost everywhere and plain
+# backpropagation cannot train them. The **straight-through estimator** (Bengio, Léonard &
+# Courville, 2013) uses the hard 0/1 mask in the forward pass and *pretends it was the identity*
+# in the backward pass:
 #
 # $$\text{forward: } m = \operatorname{topk}(s), \qquad
 # \text{backward: } \frac{\partial L}{\partial s} := \frac{\partial L}{\partial m}.$$
@@ -64,11 +63,11 @@ print("topk_score_mask: visible tests passed")
 # With an effective weight $w_{\text{eff}} = w\cdot m$, this gives
 # $\partial L/\partial s = w \cdot \partial L/\partial w_{\text{eff}}$: a score grows when using its
 # weight would lower the loss, and once it climbs into the top $k\%$ the weight "pops up" into the
-# network — hence *edge-popup*.
+# network.
 #
-# In PyTorch the whole estimator is one line: `hard + (scores - scores.detach())`. The bracket is
-# exactly 0 in value (so the forward value is exactly `hard`), but its gradient with respect to
-# `scores` is the identity, and `hard` itself carries no gradient.
+# In PyTorch: `hard + (scores - scores.detach())`. The bracket is exactly 0 in value (the forward
+# value is exactly `hard`), but its gradient with respect to `scores` is the identity, and `hard`
+# carries no gradient.
 
 # %% id="straight-through-mask-solution" role="answer" solution="straight_through_mask" section="5.2"
 import torch
@@ -97,20 +96,18 @@ print("straight_through_mask: visible tests passed")
 # %% [markdown] id="demo-supermask-intro"
 # **Demonstration: a supermask over frozen random weights.** Edge-popup on the spiral:
 #
-# * a randomly initialised 2-64-64-64-4 MLP (`lab.make_mlp(hidden=(64, 64, 64), seed=0)`); its
-#   weights are **frozen** — never trained;
-# * each weight matrix is rescaled once, before anything else, to the standard deviation
-#   $\sqrt{2/(k\cdot\text{fan\_in})}$ (Kaiming He et al.'s scale, divided by the kept fraction
-#   $k$, as in edge-popup's scaled initialisation: only a fraction $k$ of the inputs of a unit
-#   survive, and without the rescaling the signal shrinks layer after layer). `lab.make_mlp`
-#   draws weights uniformly with standard deviation $1/\sqrt{3\,\text{fan\_in}}$, so the factor is
-#   $\sqrt{6/k}$. Biases stay as initialised and are not masked;
+# * a randomly initialised 2-64-64-64-4 MLP (`lab.make_mlp(hidden=(64, 64, 64), seed=0)`) whose
+#   weights are **frozen**;
+# * each weight matrix rescaled once to the standard deviation $\sqrt{2/(k\cdot\text{fan\_in})}$
+#   (Kaiming He et al.'s scale divided by the kept fraction $k$, as in edge-popup's scaled
+#   initialisation: only a fraction $k$ of a unit's inputs survive). `lab.make_mlp` draws weights
+#   with standard deviation $1/\sqrt{3\,\text{fan\_in}}$, so the factor is $\sqrt{6/k}$. Biases
+#   stay as initialised and are not masked;
 # * a score per weight, drawn from $N(0, 1)$; each layer keeps its top $k = 50\%$;
 # * 600 Adam steps on the scores only (learning rate 0.05, batch 128).
 #
-# The network is wider and deeper than the one of section 3 on purpose: a random network has
-# to be large enough to *contain* a good subnetwork (Ramanujan et al. found the same: the wider
-# the random network, the better the subnetwork edge-popup finds).
+# The network is wider and deeper than that of section 3 on purpose: a random network must be
+# large enough to *contain* a good subnetwork (Ramanujan et al.: the wider, the better).
 
 # %% id="demo-supermask" role="demo"
 SUPERMASK_HIDDEN = (64, 64, 64)
@@ -174,15 +171,12 @@ with needs("prune_count", "topk_score_mask", "straight_through_mask"):
 
 # %% [markdown] id="demo-supermask-after"
 # **What to look for.** The weights are exactly the random ones they started as (`unchanged:
-# True`); only *which* half of them is used changed. The random mask, like the unmasked random
-# network, is near chance (about 0.22 and 0.26 against 0.25); the learned supermask is far above
-# it, at about 0.75 — choosing a subnetwork is a form of training. It does not reach the accuracy
-# of the trained networks of section 3 (about 0.94 for the dense one): on this task,
-# with this width, a mask alone is a weaker way to learn than moving the weights (Ramanujan et al.
-# close the gap with much wider networks). Look at the decision regions: the supermask has carved
-# spiral-shaped regions out of random features.
+# True`); only *which* half of them is used changed. The random mask and the unmasked random
+# network are near chance (about 0.22 and 0.26 against 0.25); the learned supermask is far above
+# it, at about 0.75 — choosing a subnetwork is a form of training. It does not reach the trained
+# networks of section 3 (about 0.94 for the dense one): at this width a mask alone learns less
+# than moving the weights (Ramanujan et al. close the gap with much wider networks).
 #
-# Two remarks. The straight-through gradient is a *heuristic* — it is not the gradient of
-# anything the forward pass computes — yet it trains the scores well. And the weight rescaling
-# matters: without the factor $\sqrt{6/k}$ the signal shrinks layer after layer, the logits stay
-# tiny, and on this network the supermask stays close to chance (try it).
+# The straight-through gradient is a *heuristic* — not the gradient of anything the forward pass
+# computes — yet it trains the scores well. And the weight rescaling matters: without the factor
+# $\sqrt{6/k}$ the logits stay tiny and the supermask stays close to chance (try it).

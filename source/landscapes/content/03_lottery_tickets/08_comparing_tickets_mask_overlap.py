@@ -2,19 +2,17 @@
 # ## 6. Comparing tickets: mask overlap (practice problem 3)
 #
 # Practice problem 3 of the course text asks why a winning ticket found by IMP at 90% sparsity
-# might *not* transfer to a different data set, although the architecture works on both. One
-# thing you can measure is whether the tickets themselves agree. The **Jaccard index** of two
-# masks compares their kept sets $A$ and $B$:
+# might *not* transfer to a different data set. One thing you can measure is whether the tickets
+# themselves agree. The **Jaccard index** of two masks compares their kept sets $A$ and $B$:
 #
 # $$J(A, B) = \frac{|A \cap B|}{|A \cup B|} \in [0, 1],$$
 #
-# 1 for identical masks, 0 for disjoint ones; weights pruned in both masks do not count (at 90%
-# sparsity almost every weight is pruned in both, which says nothing about agreement). By
-# convention two masks that keep nothing are identical, $J = 1$.
+# 1 for identical masks, 0 for disjoint ones; weights pruned in both do not count (at 90% sparsity
+# almost every weight is). By convention two masks that keep nothing are identical, $J = 1$.
 #
 # **Compare with chance, not with 0.** Two *independent random* masks of density $d$ (fraction
 # kept) share about $d^2 N$ entries out of a union of about $(2d - d^2)N$, so
-# $J \approx d/(2-d)$: at 20% density, 0.11. A ticket overlap means something only above that.
+# $J \approx d/(2-d)$: at 20% density, 0.11.
 
 # %% id="mask-overlap-solution" role="answer" solution="mask_overlap" section="6"
 import torch
@@ -45,13 +43,13 @@ print("mask_overlap: visible tests passed")
 #
 # * **A** — $\theta_0$, the spiral (the ticket of section 3);
 # * **B** — $\theta_0$, a *new sample* of the same task (`lab.make_dataset(seed=1)`);
-# * **C** — $\theta_0$, a *different task*: the mirrored spiral ($x_1 \to -x_1$, so the arms
-#   turn the other way; same architecture, same difficulty);
+# * **C** — $\theta_0$, a *different task*: the mirrored spiral ($x_1 \to -x_1$, same
+#   architecture, same difficulty);
 # * **D** — a *different initialisation* (`lab.make_mlp(seed=1)`), the original spiral.
 #
 # We compare B, C and D with A, against the chance overlap of random masks with A's per-layer
-# densities (A's masks shuffled within each layer, averaged over 20 shuffles). Then the transfer
-# question itself: train ticket A and ticket C, both rewound to $\theta_0$, on the mirrored task.
+# densities (A's masks shuffled within each layer, 20 shuffles). Then the transfer question: train
+# tickets A and C, both rewound to $\theta_0$, on the mirrored task.
 
 # %% id="demo-overlap" role="demo"
 OVERLAP_ROUNDS = 6   # 1 - 0.8**6 = 73.8% sparsity
@@ -95,22 +93,17 @@ with needs("prune_count", "global_prune", "rewind", "iterative_magnitude_pruning
           f"{acc_a:.3f}, ticket C (found on the mirrored spiral) {acc_c:.3f}")
 
 # %% [markdown] id="demo-overlap-after"
-# **What to look for.** Read every number against the chance row below it — the chance level
-# is far from 0 and grows with the density. Tickets found from the same $\theta_0$ overlap above
-# chance: much of a ticket is fixed by the initialisation (which weights start large). The
-# ticket from another sample of the *same* task (B) is the closest to A; the ticket from the
-# mirrored task (C) shares less — part of a ticket is specific to the data it was found on. A
-# ticket from *another initialisation* (D) lives on different weights: its overlap with A should
-# be close to chance, since "weight 17 of layer 2" means nothing in common between two random
-# initialisations. The per-layer columns show where tickets differ: the first layer keeps most of
-# its weights, so even unrelated masks overlap a lot there; the large middle layer is where the
-# differences show.
+# **What to look for.** Read every number against the chance row below it. Tickets found from the
+# same $\theta_0$ overlap above chance: much of a ticket is fixed by the initialisation (which
+# weights start large). The ticket from another sample of the *same* task (B) is the closest to A;
+# the mirrored task's ticket (C) shares less — part of a ticket is specific to its data. A ticket
+# from *another initialisation* (D) should be close to chance, since "weight 17 of layer 2" means
+# nothing in common between two random initialisations. The first layer keeps most of its
+# weights, so even unrelated masks overlap a lot there; the large middle layer shows the
+# differences.
 #
 # The last line is the transfer test on a single pair of runs: if ticket A trains worse on the
 # mirrored task than the ticket found there, that is the dataset-specificity practice problem 3
-# asks about. Keep the scale in mind: the literature is more nuanced — Morcos et al. (2019,
-# *One ticket to win them all*) found that tickets from large image data sets do transfer to
-# other image tasks, often better than tickets found on the small target task itself. Whether a
-# ticket transfers depends on how much the tasks share.
-#
-# The written answer to practice problem 3 is part of notebook 04.
+# asks about. The literature is more nuanced: Morcos et al. (2019, *One ticket to win them all*)
+# found that tickets from large image data sets transfer to other image tasks, often better than
+# tickets found on the small target task itself.
