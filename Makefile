@@ -57,7 +57,7 @@ test: install
 ## A fast subset of the tests, for a second Python (about 1.5 min on 2 cores, plus the install):
 ## no lint, none of the tests marked slow (full notebooks, the grading pipeline end to end), not
 ## the hidden checks' tests (tests/course/checks). CI: make test-fast PYTHON=python3.13 VENV=.venv-py313
-FAST_TESTS ?= tests/engine tests/course/solutions tests/course/test_landscape_lab.py tests/course/test_authoring.py
+FAST_TESTS ?= tests/engine tests/course/solutions tests/course/test_landscape_lab.py tests/course/test_authoring.py tests/course/test_quote_texts.py
 test-fast: install
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile -m "not slow" $(FAST_TESTS)
 
