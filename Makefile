@@ -86,7 +86,7 @@ bench: $(BIN)/.bench-installed
 	$(BIN)/python benchmarks/bench_pyhessian.py
 	$(BIN)/python benchmarks/bench_grading.py
 
-## Class scale (an hour on 2 cores): N=200 synthetic submissions of the course through the
+## Class scale (about 1.5 h on 2 cores): N=200 synthetic submissions of the course through the
 ## process pool, the pool importing on the coordinator, and a 2-worker Dask LocalCluster.
 ## Quicker: make bench-scale SCALE_ARGS="-n 100 --source fixture"
 SCALE_ARGS ?= -n 200
