@@ -81,6 +81,9 @@ MANUAL_SCORE = "1.5"
 STUDENT = get_username()
 ACTION_MS = 60_000  # clicks and page loads
 RUN_MS = 300_000  # running a notebook, validating it
+# Assertions (`expect`) wait like actions: their own default is 5 s, which a notebook of 150
+# cells opening beside a busy test worker once exceeded in CI (the cell was not rendered yet).
+expect.set_options(timeout=ACTION_MS)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -302,4 +302,4 @@ def test_who_imports(
         lambda job, record, phase2: done.append(job.student),
         setting,
     )
-    assert seen == [kit_sent, kit_sent] and done == ["s", "t"]
+    assert seen == [kit_sent, kit_sent] and sorted(done) == ["s", "t"]  # in any order
