@@ -26,7 +26,6 @@ import dataclasses
 import multiprocessing
 import os
 import shutil
-import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -54,6 +53,7 @@ from .worker import GradeJob
 from .worker_import import (
     ImportKit,
     ImportResult,
+    connect,
     grade_and_import,
     make_template,
     merge,
@@ -549,8 +549,7 @@ def _with_import_kits(jobs: list[GradeJob], course: Path, cfg: Any, dirs: Any) -
         return jobs
     template = make_template(db, course / STATE_DIR / "gradebook-template.db")
     source_dir = str(Path(dirs.root, dirs.source_directory).resolve())
-    con = sqlite3.connect(str(db), timeout=60)
-    con.row_factory = sqlite3.Row
+    con = connect(db)
     try:
         return [
             with_kit(

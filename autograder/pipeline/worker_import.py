@@ -96,7 +96,7 @@ def make_template(db: Path, dest: Path) -> Path:
     :data:`INDEXES` to `db`, where they are missing)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.unlink(missing_ok=True)
-    con = _connect(db)
+    con = connect(db)
     try:
         for name, (table, column) in INDEXES.items():
             con.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ("{column}")')
@@ -104,7 +104,7 @@ def make_template(db: Path, dest: Path) -> Path:
         con.execute("VACUUM INTO ?", (str(dest),))
     finally:
         con.close()
-    con = _connect(dest)
+    con = connect(dest)
     try:
         for table in (*reversed(SUBMISSION_TABLES), STUDENT_TABLE):
             con.execute(f'DELETE FROM "{table}"')
@@ -115,7 +115,8 @@ def make_template(db: Path, dest: Path) -> Path:
     return dest
 
 
-def _connect(db: Path) -> sqlite3.Connection:
+def connect(db: Path) -> sqlite3.Connection:
+    """A connection to SQLite file `db` whose rows read as dicts, waiting up to 60 s for a lock."""
     con = sqlite3.connect(str(db), timeout=60)
     con.row_factory = sqlite3.Row
     return con
@@ -148,7 +149,7 @@ def submission_scores(
 ) -> dict[str, dict[str, tuple[float | None, float | None]]]:
     """notebook -> grade id -> (auto score, manual score) of `student`'s submission of
     `assignment` in SQLite gradebook `db` (what nbgrader's ``SubmittedNotebook.grades`` say)."""
-    con = _connect(db)
+    con = connect(db)
     try:
         found = con.execute(
             "SELECT n.name, c.name, g.auto_score, g.manual_score FROM grade g "
@@ -232,7 +233,7 @@ def merge(db: Path, assignment: str, student: str, before: Rows, after: Rows) ->
     """Replace `student`'s rows of `assignment` in gradebook `db` by `after` (the worker's),
     in one transaction, if they are still `before` (what the worker started from); raise
     :class:`StaleRows` otherwise, changing nothing."""
-    con = _connect(db)
+    con = connect(db)
     con.isolation_level = None  # explicit transactions
     try:
         con.execute("BEGIN IMMEDIATE")
@@ -313,7 +314,7 @@ def import_on_worker(job: GradeJob, kit: ImportKit, staged: Path) -> ImportResul
             db.write_bytes(kit.template_bytes)
         else:
             shutil.copyfile(kit.template, db)
-        con = _connect(db)
+        con = connect(db)
         with con:
             _insert(con, STUDENT_TABLE, kit.rows.get(STUDENT_TABLE, []))
             for table in SUBMISSION_TABLES:
@@ -330,7 +331,7 @@ def import_on_worker(job: GradeJob, kit: ImportKit, staged: Path) -> ImportResul
             problems = import_submission(root, cfg, job.student, job.assignment, submitted)
         if problems:
             return ImportResult(rows=None, problems=problems, seconds=time.monotonic() - t0)
-        con = _connect(db)
+        con = connect(db)
         rows = student_rows(con, job.assignment, job.student)
         con.close()
         out = root / "autograded" / job.student / job.assignment
