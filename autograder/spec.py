@@ -8,6 +8,8 @@ The engine knows no course. Everything it needs to know about one assignment is 
     notebooks = ["01_intro", "02_more"] # in order, without .ipynb
     release_files = ["helpers.py"]      # shipped beside the notebooks; restored at grading
     budget_seconds = 60                 # what `validate` allows a solved notebook
+    preload = ["scipy.optimize"]        # libraries answer cells import: warm kernels have
+                                        # them imported already (optional; never course files)
 
     [content]
     dir = "content"                     # the notebooks' cells as text files (see
@@ -55,8 +57,8 @@ _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 _MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PACKAGE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _KNOWN = {
-    "": {"id", "title", "notebooks", "release_files", "budget_seconds", "content", "checks",
-         "reference"},
+    "": {"id", "title", "notebooks", "release_files", "budget_seconds", "preload", "content",
+         "checks", "reference"},
     "content": {"dir"},
     "checks": {"dir", "call_stage", "selfcheck"},
     "reference": {"package", "path"},
@@ -79,6 +81,7 @@ class AssignmentSpec:
     selfcheck: str | None = None
     reference_package: str | None = None
     reference_path: Path | None = None
+    preload: tuple[str, ...] = ()
 
     @property
     def path(self) -> Path:
@@ -202,6 +205,7 @@ def load_spec(path: str | os.PathLike[str]) -> AssignmentSpec:
     )
     title = data.get("title", "")
     _require(isinstance(title, str), path, "`title` must be a string")
+    preload = _strings(data.get("preload", []), path, "preload", _PACKAGE)
 
     content = data.get("content", {})
     content_dir = (
@@ -258,6 +262,7 @@ def load_spec(path: str | os.PathLike[str]) -> AssignmentSpec:
         selfcheck=selfcheck,
         reference_package=package,
         reference_path=ref_path,
+        preload=preload,
     )
 
 
@@ -330,6 +335,7 @@ def to_toml(spec: AssignmentSpec) -> str:
         f"notebooks = {_toml_list(spec.notebooks)}",
         f"release_files = {_toml_list(spec.release_files)}",
         f"budget_seconds = {spec.budget_seconds!r}",
+        f"preload = {_toml_list(spec.preload)}",
     ]
     if spec.content_dir is not None:
         lines += ["", "[content]", f"dir = {_toml_str(str(spec.content_dir))}"]

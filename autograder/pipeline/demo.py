@@ -103,8 +103,8 @@ def main(
     # their zygotes on the other(s). By default one worker more than cores: one of them
     # spends the wall limit waiting on the endless example.
     pool_size = max(1, min(workers or (os.cpu_count() or 1) + 1, len(EXAMPLES)))
-    pool: cf.Executor | None = default_executor(pool_size)
-    for _ in range(pool_size):
+    pool: cf.Executor | None = default_executor(pool_size, str(course.spec.path))
+    for _ in range(pool_size):  # the pool starts its processes as tasks come
         pool.submit(warm_up, str(course.spec.path))
 
     def executor_factory(n: int) -> cf.Executor:

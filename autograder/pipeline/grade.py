@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import dataclasses
+import functools
 import multiprocessing
 import os
 import shutil
@@ -49,7 +50,7 @@ from .normalize import TrustedCell
 from .portable import grade_packed, pack, unpack
 from .records import STATE_DIR, SubmissionRecord, load_records, save_record
 from .secret import case_seed_of, ensure_secret, fingerprint
-from .worker import GradeJob
+from .worker import GradeJob, start_worker
 from .worker_import import (
     ImportKit,
     ImportResult,
@@ -183,10 +184,17 @@ def _gradebook_scores(
 # ---- the coordinator ----------------------------------------------------------------------
 
 
-def default_executor(workers: int) -> cf.Executor:
-    """A process pool of `workers` processes (spawned: no inherited threads or torch state)."""
+def default_executor(
+    workers: int, spec_path: str | None = None, *, sandbox: bool = True, warm: bool = True
+) -> cf.Executor:
+    """A process pool of `workers` processes (spawned: no inherited threads or torch state).
+    With `spec_path`, each process gets ready as it starts (:func:`~.worker.start_worker`:
+    its zygote imports the kernels' libraries while it imports the assignment's checks)."""
+    warm_up = {"initializer": start_worker, "initargs": (spec_path, sandbox, warm)}
     return cf.ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        **(warm_up if spec_path is not None else {}),
     )
 
 
@@ -496,7 +504,10 @@ def main(
         for job, pending in ready:
             on_result(job, pending)
         if jobs:
-            _run_jobs(jobs, workers, executor_factory, on_result, import_on_workers)
+            factory = executor_factory or functools.partial(
+                default_executor, spec_path=str(spec.path), sandbox=sandbox, warm=warm
+            )
+            _run_jobs(jobs, workers, factory, on_result, import_on_workers)
     finally:
         if bar is not None:
             bar.close()

@@ -353,11 +353,9 @@ class NotebookRunner:
         """Open the client's channels to the started kernel and wait until it answers."""
         self.client.kc = self.km.client()
         kc = self.client.kc
-        kc.start_channels()
-        await kc.wait_for_ready(timeout=self.limits.startup_seconds)
-        msg_id = kc.kernel_info()
-        reply = await self.client.async_wait_for_reply(msg_id)
-        if reply is not None and "language_info" in reply.get("content", {}):
+        kc.start_channels(hb=False)  # nbclient never asks the heartbeat
+        reply = await wait_until_ready(kc, self.limits.startup_seconds)
+        if "language_info" in reply.get("content", {}):
             self.nb.metadata["language_info"] = reply["content"]["language_info"]
 
     async def cleanup(self) -> None:
@@ -486,6 +484,52 @@ class NotebookRunner:
             for out in cell.get("outputs", []):
                 if out.get("output_type") == "stream" and len(out.get("text", "")) > limit:
                     out["text"] = out["text"][:limit] + "\n[output truncated]\n"
+
+
+async def wait_until_ready(kc: Any, timeout: float) -> dict[str, Any]:
+    """Wait until the kernel of client `kc` answers on its shell channel and this client
+    hears its IOPub channel (else the first cell's outputs could be lost); return the
+    kernel_info reply.
+
+    jupyter_client's ``wait_for_ready`` does the same, then waits for 0.2 s of silence on
+    IOPub: a fifth of a warm kernel's start. Here the IOPub channel counts as heard once it
+    brings the kernel's welcome to this subscription or the status of one of these
+    requests (older kernels send no welcome); what else it holds is left, and nbclient
+    passes over messages that answer no request of its own.
+    """
+    deadline = time.monotonic() + timeout
+    asked: set[str] = set()
+    reply: dict[str, Any] | None = None
+    heard = False
+    while True:
+        asked.add(kc.kernel_info())
+        wait_until = min(deadline, time.monotonic() + 1.0)
+        while reply is None and time.monotonic() < wait_until:
+            try:
+                msg = await kc.shell_channel.get_msg(
+                    timeout=max(0.01, wait_until - time.monotonic())
+                )
+            except Exception:  # queue.Empty
+                break
+            if msg.get("parent_header", {}).get("msg_id") in asked:
+                reply = msg
+        listen_until = min(deadline, time.monotonic() + (0.25 if reply is not None else 0.0))
+        while reply is not None and not heard and time.monotonic() < listen_until:
+            try:
+                msg = await kc.iopub_channel.get_msg(
+                    timeout=max(0.01, listen_until - time.monotonic())
+                )
+            except Exception:  # queue.Empty: ask again, the subscription may be late
+                break
+            heard = msg.get("msg_type") == "iopub_welcome" or (
+                msg.get("parent_header", {}).get("msg_id") in asked
+            )
+        if reply is not None and heard:
+            return reply
+        if not await kc.is_alive():
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        if time.monotonic() >= deadline:
+            raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
 
 
 def run_notebook(runner: NotebookRunner, *, timeout: float) -> ExecutedNotebook:

@@ -56,7 +56,7 @@ from autograder.sandbox.isolation import (
     probe_isolation,
 )
 from autograder.sandbox.probe import MIME_TYPE, RECORD_MAX_BYTES
-from autograder.sandbox.zygote import WARM_MODES, shared_zygote
+from autograder.sandbox.zygote import DEFAULT_PRELOAD, WARM_MODES, shared_zygote
 from autograder.spec import AssignmentSpec, load_spec
 
 from .limits import Limits, detect_isolation
@@ -78,6 +78,14 @@ PRIVATE_FS_MODES = ("namespaces", "bwrap", "userns")
 KERNEL_ZYGOTE_ENV = {
     k: v for k, v in default_env("/nonexistent").items() if k not in ("HOME", "PYTHONPATH")
 } | {"JUPYTER_PLATFORM_DIRS": "1", **KERNEL_ENV}
+
+
+def kernel_preload(spec: AssignmentSpec) -> tuple[str, ...]:
+    """What the zygote of `spec`'s warm kernels imports: Jupyter's and the scientific
+    stack's modules, then the libraries the assignment names (its spec's `preload`)."""
+    return tuple(dict.fromkeys((*DEFAULT_PRELOAD, *spec.preload)))
+
+
 #: Names of the trusted check calls a hidden test cell makes.
 CHECK_CALLS = ("check_function", "check_answer")
 
@@ -354,7 +362,7 @@ def execute_notebook_sandboxed(
             kernel += f" (the {report.mode!r} sandbox mode cannot fork from a zygote)"
         else:
             started = time.monotonic()
-            zygote, why = shared_zygote(KERNEL_ZYGOTE_ENV)
+            zygote, why = shared_zygote(KERNEL_ZYGOTE_ENV, kernel_preload(course_spec))
             zygote_seconds = time.monotonic() - started
             kernel = zygote.describe() if zygote is not None else f"{kernel} ({why})"
         with Sandbox(

@@ -21,9 +21,11 @@ Two entry points, both run as scripts (this file imports nothing of the engine):
 
 Every kernel is a fork of the same untouched interpreter, so no state passes from one
 notebook (or submission) to the next. What a forked kernel would otherwise share with its
-siblings is reset in :func:`become_kernel`: environment, working directory, ``sys.path``,
-``sys.argv``, signal handlers, the temp dir, and the seeds of Python's and NumPy's global
-generators: Python's, NumPy's and torch's default one get fresh entropy, as in a new process.
+siblings is reset in :func:`become_kernel`: environment (the kernel's own, plus what the
+preloaded modules set in it as they were imported, as they would in a cold kernel), working
+directory, ``sys.path``, ``sys.argv``, signal handlers, the temp dir, and the seeds of
+Python's and NumPy's global generators: Python's, NumPy's and torch's default one get fresh
+entropy, as in a new process.
 """
 
 from __future__ import annotations
@@ -96,12 +98,16 @@ def serve(args: list[str]) -> None:  # pragma: no cover - runs as the zygote pro
     spec.loader.exec_module(_launcher)
 
     loaded, failed = [], {}
+    before = dict(os.environ)
     for name in modules:
         try:
             importlib.import_module(name)
             loaded.append(name)
         except Exception as exc:  # a library this course does not use: go on without it
             failed[name] = f"{type(exc).__name__}: {exc}"
+    # what the imports set in the environment (ipykernel's debugger sets
+    # PYDEVD_USE_FRAME_EVAL): a kernel importing them itself would have it too
+    import_env = {k: v for k, v in os.environ.items() if before.get(k) != v}
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(sock_path)
     os.chmod(sock_path, 0o600)
@@ -127,11 +133,13 @@ def serve(args: list[str]) -> None:  # pragma: no cover - runs as the zygote pro
             pid = os.fork()
             if pid == 0:
                 listener.close()
-                _handle(conn, _launcher, base_path)
+                _handle(conn, _launcher, base_path, import_env)
             conn.close()
 
 
-def _handle(conn: socket.socket, launcher, base_path: list[str]) -> None:  # pragma: no cover
+def _handle(  # pragma: no cover
+    conn: socket.socket, launcher, base_path: list[str], import_env: dict[str, str]
+) -> None:
     """The forked child: read the request, then become the request's sandbox P0."""
     code = 125
     try:
@@ -156,7 +164,7 @@ def _handle(conn: socket.socket, launcher, base_path: list[str]) -> None:  # pra
             raise ValueError(f"the zygote starts kernels only, not {argv[:3]}")
 
         def become(argv: list[str], env: dict[str, str]) -> None:
-            become_kernel(argv, env, base_path)
+            become_kernel(argv, {**import_env, **env}, base_path)
 
         def on_exit(code: int) -> None:
             conn.sendall(json.dumps({"code": code}).encode())

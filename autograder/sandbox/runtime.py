@@ -9,6 +9,7 @@ can ``import autograder.checks.call`` but not the verdicts or the reference;
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import shutil
 from collections.abc import Sequence
@@ -79,6 +80,7 @@ def _under(name: str, prefix: str) -> bool:
     return name == prefix or name.startswith(prefix + ".")
 
 
+@functools.lru_cache(maxsize=1)
 def engine_modules() -> frozenset[str]:
     """The dotted names of every module and package of the engine."""
     names = set()
@@ -103,8 +105,21 @@ def check_runtime_source(
 
     Forbidden are the engine's modules outside :data:`ALLOWED_ENGINE_MODULES`, every name
     in `forbidden` (an assignment's reference package), and every module of the assignment's
-    checks package `course_package` that is not one of its `call_stage` modules.
+    checks package `course_package` that is not one of its `call_stage` modules. A source
+    that passed once passes again without being parsed (every notebook copies the runtime).
     """
+    _check_source(source, package, filename, tuple(forbidden), course_package, tuple(call_stage))
+
+
+@functools.lru_cache(maxsize=256)  # only what passed is kept: a failure raises every time
+def _check_source(
+    source: str,
+    package: str,
+    filename: str,
+    forbidden: tuple[str, ...],
+    course_package: str | None,
+    call_stage: tuple[str, ...],
+) -> None:
     watched = ["autograder", *forbidden, *([course_package] if course_package else [])]
     engine = engine_modules()
     for name in _imports_of(source, package, watched):

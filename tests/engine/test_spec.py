@@ -25,6 +25,7 @@ def test_the_tiny_spec_reads_as_written() -> None:
     spec = load_spec(TINY)
     assert spec.id == "tiny" and spec.notebooks == ("01_sums", "02_words")
     assert spec.release_files == ("tinyhelp.py",) and spec.budget_seconds == 30
+    assert spec.preload == ("xml.dom.minidom",)
     assert spec.checks_dir == TINY / "checks" and spec.call_stage == ("inputs",)
     assert spec.content_dir == TINY / "content" and spec.checks_package == "tiny_checks"
     assert spec.reference_package == "tiny_reference"
@@ -39,7 +40,14 @@ def test_a_copy_with_absolute_paths_reads_back_the_same(tmp_path: Path) -> None:
     (copy / SPEC_FILE).write_text(to_toml(spec), encoding="utf-8")
     again = load_spec(copy)
     assert again.root == copy
-    for field in ("notebooks", "release_files", "checks_dir", "content_dir", "call_stage"):
+    for field in (
+        "notebooks",
+        "release_files",
+        "checks_dir",
+        "content_dir",
+        "call_stage",
+        "preload",
+    ):
         assert getattr(again, field) == getattr(spec, field), field
     assert again.reference_path == spec.reference_path
 
@@ -54,6 +62,8 @@ def test_a_copy_with_absolute_paths_reads_back_the_same(tmp_path: Path) -> None:
         ('id = "hw"\nnotebooks = ["a", "a"]\n', "twice"),
         ('id = "hw"\nnotebooks = ["a"]\ncolour = 1\n', "unknown key"),
         ('id = "hw"\nnotebooks = ["a"]\nbudget_seconds = 0\n', "positive"),
+        ('id = "hw"\nnotebooks = ["a"]\npreload = ["scipy optimize"]\n', "invalid names"),
+        ('id = "hw"\nnotebooks = ["a"]\npreload = "scipy"\n', "list of non-empty strings"),
         ('id = "hw"\nnotebooks = ["a"]\n[checks]\ndir = "nope"\n', "no folder"),
         ('id = "hw"\nnotebooks = ["a"]\n[reference]\npackage = "not a name"\n', "importable"),
         ('id = "hw"\nnotebooks = ["a"\n', "cannot read"),

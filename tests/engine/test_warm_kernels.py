@@ -21,9 +21,18 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from autograder.pipeline import sandboxed
 from autograder.pipeline.limits import Limits
+from autograder.sandbox import zygote as zygote_module
 from autograder.sandbox.isolation import probe_isolation
 from autograder.sandbox.types import ENGINE_DIR
-from autograder.sandbox.zygote import WARM_MODES, Zygote, ZygoteError, shared_zygote
+from autograder.sandbox.zygote import (
+    WARM_MODES,
+    Zygote,
+    ZygoteError,
+    launch_shared,
+    shared_zygote,
+    stop_shared,
+)
+from autograder.spec import load_spec
 
 TINY_SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "tiny" / "source" / "tiny"
 TINY_SPEC = TINY_SPEC / "assignment.toml"
@@ -185,8 +194,14 @@ def _wait_until(predicate, seconds: float = 10.0) -> bool:
     return predicate()
 
 
+def _tiny_zygote():
+    """The zygote the tiny assignment's kernels are forked from."""
+    preload = sandboxed.kernel_preload(load_spec(TINY_SPEC))
+    return shared_zygote(sandboxed.KERNEL_ZYGOTE_ENV, preload)
+
+
 def test_forked_kernels_obey_the_limits_and_leave_nothing_behind(tmp_path: Path) -> None:
-    zygote, why = shared_zygote(sandboxed.KERNEL_ZYGOTE_ENV)
+    zygote, why = _tiny_zygote()
     assert zygote is not None, why
     marker = "987654"
     spawn = f"import subprocess\nsubprocess.Popen(['sleep', '{marker}'], start_new_session=True)\n"
@@ -203,7 +218,7 @@ def test_forked_kernels_obey_the_limits_and_leave_nothing_behind(tmp_path: Path)
     assert memory.status in ("memory_limit", "kernel_died"), memory.reasons
     assert "memory" in " ".join(memory.reasons).lower(), memory.reasons
     # the zygote is untouched and forks the next kernel as before
-    assert zygote.alive() and shared_zygote(sandboxed.KERNEL_ZYGOTE_ENV)[0] is zygote
+    assert zygote.alive() and _tiny_zygote()[0] is zygote
     after = _run(_fingerprint_nb(), tmp_path, "after")
     assert _fingerprint(after)["threads"] == 1
     # no sandbox is left: no child of the zygote, no process the notebooks started
@@ -223,13 +238,56 @@ def test_forked_kernels_obey_the_limits_and_leave_nothing_behind(tmp_path: Path)
     assert _wait_until(sleeper_gone)
 
 
+def test_warm_kernels_start_with_the_specs_preload_imported(tmp_path: Path) -> None:
+    """The tiny spec's `preload` (a module no kernel imports by itself) is imported in the
+    zygote: a warm kernel has it, and imports nothing of it again; a cold one has not."""
+    src = "import sys\nprint('xml.dom.minidom' in sys.modules)"
+
+    def imported(run) -> str:
+        assert run.status == "graded", run.reasons
+        return "".join(o.get("text", "") for o in run.nb.cells[0].outputs).strip()
+
+    warm = _run(new_notebook(cells=[new_code_cell(src)]), tmp_path, "warm")
+    cold = _run(new_notebook(cells=[new_code_cell(src)]), tmp_path, "cold", warm=False)
+    assert warm.isolation["used"]["kernel"].startswith("warm: forked")
+    assert "xml.dom.minidom" in warm.isolation["used"]["kernel"]
+    assert (imported(warm), imported(cold)) == ("True", "False")
+
+
 def test_without_a_zygote_kernels_start_cold_and_say_why(tmp_path: Path, monkeypatch) -> None:
     with pytest.raises(ZygoteError, match="did not start"):
         Zygote({}, python="/bin/false").start(timeout=10)
-    monkeypatch.setattr(sandboxed, "shared_zygote", lambda env: (None, "no zygote in this test"))
+    monkeypatch.setattr(
+        sandboxed, "shared_zygote", lambda env, preload=(): (None, "no zygote in this test")
+    )
     run = _run(_fingerprint_nb(), tmp_path, "fallback")
     assert run.isolation["used"]["kernel"] == "cold: started from scratch (no zygote in this test)"
     assert _fingerprint(run)["uid"] == _fingerprint(_run(_fingerprint_nb(), tmp_path, "w"))["uid"]
+
+
+def test_a_zygote_launched_ahead_is_the_one_kernels_use() -> None:
+    """launch_shared returns at once; shared_zygote waits for that very zygote; a second
+    launch is a no-op; a launched zygote that died is replaced."""
+    env = {**sandboxed.KERNEL_ZYGOTE_ENV, "AG_TEST_LAUNCH": "1"}  # a zygote of its own
+    try:
+        started = time.monotonic()
+        launch_shared(env, ("json",))
+        assert time.monotonic() - started < 1.0
+        launch_shared(env, ("json",))
+        zygote, why = shared_zygote(env, ("json",))
+        assert zygote is not None and zygote.ready and zygote.alive(), why
+        assert zygote.loaded == ["json"] and shared_zygote(env, ("json",))[0] is zygote
+    finally:
+        stop_shared()
+    try:  # one that died while starting is replaced by a fresh one
+        launch_shared(env, ("json",))
+        (first,) = [z for z in zygote_module._SHARED.values() if z.env == env]
+        first.proc.kill()
+        first.proc.wait()
+        zygote, why = shared_zygote(env, ("json",))
+        assert zygote is not None and zygote is not first and zygote.alive(), why
+    finally:
+        stop_shared()
 
 
 def test_the_zygote_ends_with_the_process_that_started_it() -> None:

@@ -37,7 +37,7 @@ from autograder.checks.verdicts import (
 )
 from solutions import mode_connectivity as ref
 
-from ..inputs_mode_connectivity import barrier_data
+from ..inputs_mode_connectivity import barrier_data, build_barrier_endpoint
 from .common import _close, _data, _gen, _mlp, _model_params_kept, _params, _probing_model
 
 # Tolerances and sizes (named, never inline)
@@ -99,7 +99,9 @@ def _barrier_args(*, spy: bool = False, train_mode: bool = False) -> tuple:
     """The model and the two trained solutions with a linear barrier of about 4 nats.
 
     Fixed for everyone: the barrier part's threshold was tuned on these two solutions (each is
-    600 training steps, cached per process); per student, the `seed` of the call varies.
+    600 training steps, cached per process); per student, the `seed` of the call varies. The
+    solutions travel as values, not as recipes: trained once per grading process here, not
+    again in every student's kernel.
     """
     X, y = barrier_data()
     kind = "spy_mlp" if spy else "mlp"
@@ -109,8 +111,8 @@ def _barrier_args(*, spy: bool = False, train_mode: bool = False) -> tuple:
     model = Build(kind, params)
     return (
         model,
-        Build("barrier_endpoint", {"seed": 1}),
-        Build("barrier_endpoint", {"seed": 2}),
+        build_barrier_endpoint(seed=1),
+        build_barrier_endpoint(seed=2),
         X,
         y,
     )
