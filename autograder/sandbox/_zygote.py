@@ -106,8 +106,11 @@ def serve(args: list[str]) -> None:  # pragma: no cover - runs as the zygote pro
         except Exception as exc:  # a library this course does not use: go on without it
             failed[name] = f"{type(exc).__name__}: {exc}"
     # what the imports set in the environment (ipykernel's debugger sets
-    # PYDEVD_USE_FRAME_EVAL): a kernel importing them itself would have it too
-    import_env = {k: v for k, v in os.environ.items() if before.get(k) != v}
+    # PYDEVD_USE_FRAME_EVAL): a kernel importing them itself would have it too. Not paths
+    # into the zygote's own folder (torch._dynamo puts its cache dir there): no kernel sees
+    # it, and a kernel's libraries derive such paths from its own environment when asked.
+    private = os.environ.get("HOME") or os.getcwd()
+    import_env = {k: v for k, v in os.environ.items() if before.get(k) != v and private not in v}
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(sock_path)
     os.chmod(sock_path, 0o600)

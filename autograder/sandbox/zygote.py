@@ -35,6 +35,7 @@ DEFAULT_PRELOAD = (
     "numpy",
     "numpy.random",
     "torch",
+    "torch._dynamo",  # torch.optim's first step imports it: 1.5 s, sympy included
     "matplotlib",
     "matplotlib.pyplot",
     "matplotlib_inline.backend_inline",

@@ -240,8 +240,19 @@ def test_forked_kernels_obey_the_limits_and_leave_nothing_behind(tmp_path: Path)
 
 def test_warm_kernels_start_with_the_specs_preload_imported(tmp_path: Path) -> None:
     """The tiny spec's `preload` (a module no kernel imports by itself) is imported in the
-    zygote: a warm kernel has it, and imports nothing of it again; a cold one has not."""
-    src = "import sys\nprint('xml.dom.minidom' in sys.modules)"
+    zygote: a warm kernel has it, and imports nothing of it again; a cold one has not.
+    Both run an optimizer step (torch._dynamo, preloaded, sets a cache path as it imports)."""
+    src = textwrap.dedent(
+        """
+        import os, sys, torch
+        preloaded = 'xml.dom.minidom' in sys.modules
+        p = torch.zeros(2, requires_grad=True)
+        opt = torch.optim.Adam([p], lr=0.1)  # its first step imports torch._dynamo
+        (p ** 2).sum().backward()
+        opt.step()
+        print(preloaded, all('agz-' not in v for v in os.environ.values()))
+        """
+    )
 
     def imported(run) -> str:
         assert run.status == "graded", run.reasons
@@ -251,7 +262,8 @@ def test_warm_kernels_start_with_the_specs_preload_imported(tmp_path: Path) -> N
     cold = _run(new_notebook(cells=[new_code_cell(src)]), tmp_path, "cold", warm=False)
     assert warm.isolation["used"]["kernel"].startswith("warm: forked")
     assert "xml.dom.minidom" in warm.isolation["used"]["kernel"]
-    assert (imported(warm), imported(cold)) == ("True", "False")
+    # and no path into the zygote's private folder reaches a kernel's environment
+    assert (imported(warm), imported(cold)) == ("True True", "False True")
 
 
 def test_without_a_zygote_kernels_start_cold_and_say_why(tmp_path: Path, monkeypatch) -> None:
