@@ -308,11 +308,16 @@ class NotebookRunner:
         return self.finish(status, reason)
 
     async def run_cells(self, deadline: float) -> tuple[str, str]:
-        """Run every code cell in order but those in `skip`; ("graded", "") or why it
-        stopped before a cell."""
-        for index, cell in enumerate(self.nb.cells):
-            if cell.cell_type != "code" or index in self.skip:
-                continue
+        """Run every code cell in order but those in `skip` (a :meth:`batch` of cells as one
+        execution); ("graded", "") or why it stopped before a cell."""
+        order = [
+            i for i, c in enumerate(self.nb.cells) if c.cell_type == "code" and i not in self.skip
+        ]
+        pos = 0
+        while pos < len(order):
+            batch = self.batch(order, pos)
+            index = batch[0]
+            pos += len(batch)
             if time.monotonic() >= deadline:
                 self.current_cell = index - 1
                 return "timeout", (
@@ -320,18 +325,72 @@ class NotebookRunner:
                     f"reached before cell {self.label(index)}"
                 )
             self.current_cell = index
+            cell = self.nb.cells[index]
             started = time.monotonic()
             try:
-                await self.client.async_execute_cell(
-                    cell, index, execution_count=self.client.code_cells_executed + 1
-                )
+                if len(batch) == 1:
+                    await self.client.async_execute_cell(
+                        cell, index, execution_count=self.client.code_cells_executed + 1
+                    )
+                else:
+                    await self.run_batch(batch)
             finally:
                 key = f"cells:{cell_role(cell)}"
                 self.phases[key] = self.phases.get(key, 0.0) + time.monotonic() - started
             if self.output_exceeded_cell is not None:
                 raise DeadKernelError("output limit")
-            self.check_memory_error(cell, index)
+            for i in batch:
+                self.check_memory_error(self.nb.cells[i], i)
         return "graded", ""
+
+    def batch(self, order: list[int], pos: int) -> list[int]:
+        """The code cells that run as one execution from ``order[pos]`` on (consecutive in
+        `order`, the cells to run); by default each cell on its own. A subclass that batches
+        says how in :meth:`batch_source` and :meth:`split_batch`."""
+        return [order[pos]]
+
+    def batch_source(self, batch: list[int]) -> str:
+        """The code that runs the cells of `batch`, in order, as one execution."""
+        raise NotImplementedError
+
+    def split_batch(self, batch: list[int], outputs: list) -> int | None:
+        """Give each cell of `batch` its share of the batch's `outputs`; return the index of
+        the first cell that did not finish (None: every one did)."""
+        raise NotImplementedError
+
+    async def late_outputs(self, batch: list[int], joint: NotebookNode) -> None:
+        """After a batch stopped midway: add to `joint` what its cells sent before and
+        nbclient had not read yet (nbclient stops reading when the kernel dies)."""
+
+    async def run_batch(self, batch: list[int]) -> None:
+        """Run the cells of `batch` as one execution. Each cell gets its own outputs; when
+        the kernel stops midway (time, memory, death), the cell it stopped in is the current
+        one, the cells before it keep what they finished, the ones after are not run."""
+        first = self.nb.cells[batch[0]]
+        joint = copy.deepcopy(first)
+        joint.source = self.batch_source(batch)
+        joint.outputs = []
+        self.nb.cells[batch[0]] = joint  # nbclient finds a display's cell by its index
+        try:
+            await self.client.async_execute_cell(
+                joint, batch[0], execution_count=self.client.code_cells_executed + 1
+            )
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self.late_outputs(batch, joint)
+            unfinished = self._split(batch, first, joint)
+            self.current_cell = batch[-1] if unfinished is None else unfinished
+            raise
+        self._split(batch, first, joint)
+
+    def _split(self, batch: list[int], first: NotebookNode, joint: NotebookNode) -> int | None:
+        self.nb.cells[batch[0]] = first
+        with contextlib.suppress(Exception):  # later displays must not update these outputs
+            self.client.clear_display_id_mapping(batch[0])
+        unfinished = self.split_batch(batch, list(joint.get("outputs", [])))
+        for i in batch:
+            self.nb.cells[i].execution_count = joint.get("execution_count")
+        return unfinished
 
     def finish(self, status: str, reason: str) -> ExecutedNotebook:
         if reason:

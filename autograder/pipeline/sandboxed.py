@@ -42,6 +42,7 @@ from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 from nbformat import NotebookNode, from_dict
+from nbformat.v4 import output_from_msg
 from traitlets import Any as TAny
 
 from autograder import pyparse
@@ -161,7 +162,12 @@ def prepare_probes(
             continue
         requests = [
             judge.write_request(
-                runtime, name, part, nonce=nonce, key=f"{index}-{k}", assignment=assignment
+                runtime,
+                name,
+                part,
+                nonce=f"{nonce}-{index}-{k}",  # one per request: a batch's records are told apart
+                key=f"{index}-{k}",
+                assignment=assignment,
             )
             for k, (name, part) in enumerate(calls)
         ]
@@ -238,7 +244,7 @@ class SandboxRunner(NotebookRunner):
         work: Path,
         sb: Sandbox,
         ipc_dir: Path,
-        probe_budget: dict[int, int],
+        probed: list[_ProbedCell],
         *,
         skip: Iterable[int] = (),
         zygote: Any = None,
@@ -251,9 +257,72 @@ class SandboxRunner(NotebookRunner):
         self.sb = sb
         self.ipc_dir = ipc_dir
         self.cgroups = SandboxCgroups(sb)
-        self.probe_budget = probe_budget
+        self.probes = {p.index: p.requests for p in probed}
+        # probe records have their own budget: RECORD_MAX_BYTES per case (and per header)
+        self.probe_budget = {
+            i: RECORD_MAX_BYTES * (1 + sum(len(r.ordered) + 1 for r in requests))
+            for i, requests in self.probes.items()
+        }
         self.probe_bytes: dict[int, int] = {}
         self.zygote = zygote
+
+    def batch(self, order: list[int], pos: int) -> list[int]:
+        """Consecutive probe cells (nothing run between them) run as one execution: one
+        round trip to the kernel instead of one per hidden test cell."""
+        batch = []
+        for index in order[pos:]:
+            if index not in self.probes:
+                break
+            batch.append(index)
+        if len(batch) < 2:
+            return [order[pos]]
+        self.probe_budget[batch[0]] = sum(self.probe_budget[i] for i in batch)
+        return batch
+
+    def batch_source(self, batch: list[int]) -> str:
+        calls = [(r.name, r.path) for i in batch for r in self.probes[i]]
+        return (
+            '__import__("autograder.sandbox.probe", fromlist=["run_probes"]).run_probes('
+            f"{calls!r}, globals())\n"
+        )
+
+    async def late_outputs(self, batch: list[int], joint: NotebookNode) -> None:
+        """The records of this batch still waiting on the IOPub channel (at most 1 s)."""
+        mine = {r.nonce for i in batch for r in self.probes[i]}
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            try:
+                msg = await self.client.kc.iopub_channel.get_msg(timeout=0.1)
+            except Exception:  # queue.Empty: nothing more came
+                return
+            if judge.record_nonce(msg.get("content", {})) in mine:
+                joint.outputs.append(output_from_msg(msg))
+
+    def split_batch(self, batch: list[int], outputs: list) -> int | None:
+        """Each record goes to the cell whose request it answers (every request has a nonce
+        of its own); anything else (what the student's code printed, an error) to the cell
+        running at that point: the first one whose records are not all in yet."""
+        owner = {r.nonce: i for i in batch for r in self.probes[i]}
+        missing = {i: sum(len(r.ordered) + 1 for r in self.probes[i]) for i in batch}
+        shares: dict[int, list] = {i: [] for i in batch}
+        at = 0  # position in `batch` of the cell running
+
+        def done(i: int) -> bool:
+            return missing[i] <= 0
+
+        for out in outputs:
+            target = owner.get(judge.record_nonce(out))
+            if target is None:
+                target = batch[at]
+            else:
+                missing[target] -= 1
+                at = max(at, batch.index(target))  # its records: the cells before are done
+            shares[target].append(out)
+            while at < len(batch) - 1 and done(batch[at]):
+                at += 1
+        for i in batch:
+            self.nb.cells[i].outputs = shares[i]
+        return None if done(batch[at]) and at == len(batch) - 1 else batch[at]
 
     async def start_kernel(self) -> None:
         self.km = SandboxedKernelManager(
@@ -278,7 +347,6 @@ class SandboxRunner(NotebookRunner):
     ) -> Any:
         data = msg.get("content", {}).get("data")
         if isinstance(data, dict) and MIME_TYPE in data and cell_index in self.probe_budget:
-            # probe records have their own budget: RECORD_MAX_BYTES per case
             if self.output_exceeded_cell is not None:
                 return None
             used = self.probe_bytes.get(cell_index, 0) + message_size(msg)
@@ -346,10 +414,6 @@ def execute_notebook_sandboxed(
         with seeding.cases_for(case_seed):
             probed = prepare_probes(nb, runtime, nonce, assignment)
         cases_seconds = time.monotonic() - started
-        budget = {
-            p.index: RECORD_MAX_BYTES * (1 + sum(len(r.ordered) + 1 for r in p.requests))
-            for p in probed
-        }
         env = default_env(
             scratch,
             runtime_dir=str(runtime),
@@ -378,7 +442,7 @@ def execute_notebook_sandboxed(
             use_cgroups=limits.use_cgroups,
         ) as sb:
             runner = SandboxRunner(
-                nb, scratch, limits, isolation, work, sb, ipc_dir, budget, skip=skip, zygote=zygote
+                nb, scratch, limits, isolation, work, sb, ipc_dir, probed, skip=skip, zygote=zygote
             )
             executed = run_notebook(runner, timeout=overall_timeout(limits))
             peak = sb.peak_memory()

@@ -108,6 +108,30 @@ def probe_cell_source(name: str, request_path: str) -> str:
     )
 
 
+def _record(data: Any) -> Any:
+    """A record as plain data, from a cell output's MIME data."""
+    if isinstance(data, str):  # some writers keep JSON MIME data as text
+        try:
+            return json.loads(data)
+        except ValueError:
+            return None
+    if isinstance(data, Mapping):  # e.g. a NotebookNode: plain dicts only
+        return json.loads(json.dumps(data))
+    return data
+
+
+def record_nonce(output: Any) -> str | None:
+    """The nonce of the probe record in a cell output, or None when it holds none."""
+    data = output.get("data") if isinstance(output, Mapping) else None
+    if not isinstance(data, Mapping) or MIME_TYPE not in data:
+        return None
+    record = data[MIME_TYPE]
+    if isinstance(record, str):
+        record = _record(record)
+    nonce = record.get("nonce") if isinstance(record, Mapping) else None
+    return nonce if isinstance(nonce, str) else None
+
+
 def read_records(outputs: Iterable[Mapping[str, Any]] | str, request: ProbeRequest) -> ProbeRecords:
     """Collect a probe's records from notebook cell outputs (display_data of
     :data:`MIME_TYPE`) or from stdout text (lines starting with :data:`STDOUT_PREFIX`)."""
@@ -123,15 +147,7 @@ def read_records(outputs: Iterable[Mapping[str, Any]] | str, request: ProbeReque
         for out in outputs:
             data = out.get("data") if isinstance(out, Mapping) else None
             if isinstance(data, Mapping) and MIME_TYPE in data:
-                record = data[MIME_TYPE]
-                if isinstance(record, str):  # some writers keep JSON MIME data as text
-                    try:
-                        record = json.loads(record)
-                    except ValueError:
-                        record = None
-                elif isinstance(record, Mapping):  # e.g. a NotebookNode: plain dicts only
-                    record = json.loads(json.dumps(record))
-                raw.append(record)
+                raw.append(_record(data[MIME_TYPE]))
     found = ProbeRecords(outcomes=[None] * len(request.ordered))
     for record in raw:
         if type(record) is not dict or record.get("nonce") != request.nonce:

@@ -7,6 +7,9 @@ verdicts or the reference. A probe cell reads like::
     __import__("autograder.sandbox.probe", fromlist=["run_probe"]).run_probe(
         "top_k", globals().get("top_k"), "/abs/path/request.json")
 
+and consecutive probe cells run as one execution through :func:`run_probes` (one round
+trip to the kernel instead of one per cell).
+
 :func:`run_probe` loads the request (the part's cases, written beforehand by the trusted
 grader, :mod:`autograder.sandbox.judge`), runs the call stage on every case and emits one
 record per case: a header first (is the name defined, callable, of which type), then each
@@ -20,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import threading
 import warnings
 from typing import Any
 
@@ -122,6 +126,32 @@ def run_probe(name: str, target: Any, request: str) -> None:
         records = [{"nonce": "", "index": -1, "error": f"{type(exc).__name__}: {exc}"}]
     for record in records:
         emit(record)
+
+
+def run_probes(calls: list[tuple[str, str]], namespace: dict[str, Any]) -> None:
+    """What a batch of probe cells calls, run as one execution: :func:`run_probe` for each
+    ``(name, request)`` in order, the name looked up in `namespace` when its turn comes (as
+    each cell would). Whatever escapes one probe is reported as its error record and the
+    next one runs, as the next cell would have."""
+    for name, request in calls:
+        try:
+            run_probe(name, namespace.get(name), request)
+        except BaseException as exc:  # a cell of its own would have gone on
+            emit({"nonce": "", "index": -1, "error": f"{type(exc).__name__}: {exc}"})
+        _sent()
+
+
+def _sent(timeout: float = 2.0) -> None:
+    """Wait until the kernel's IOPub thread has sent what this probe published: the next
+    probe runs student code that may end the kernel, and its records must be out by then
+    (a cell of its own would have been answered first)."""
+    with contextlib.suppress(Exception):
+        from IPython import get_ipython
+
+        thread = get_ipython().kernel.iopub_thread
+        sent = threading.Event()
+        thread.schedule(sent.set)
+        sent.wait(timeout)
 
 
 def main(argv: list[str]) -> int:
