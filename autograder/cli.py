@@ -558,7 +558,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_float,
         default=None,
         metavar="S",
-        help="wall-time limit per notebook (default: 20, so the endless example ends soon; "
+        help="wall-time limit per notebook (default: 12, so the endless example ends soon; "
         "grading runs no demonstrations)",
     )
     p.add_argument(

@@ -29,7 +29,7 @@ import nbformat
 from . import examples
 from .course import Course, PipelineError, copy_course, open_course
 
-DEMO_TIMEOUT_SECONDS = 20.0
+DEMO_TIMEOUT_SECONDS = 12.0
 """Default wall limit per notebook in the demo: grading runs no demonstration cells, so a
 solved notebook takes seconds (at most 8 s on a loaded 2-core machine); the endless example
 should not make everyone wait long."""
