@@ -375,9 +375,12 @@ class NotebookRunner:
             await self.client.async_execute_cell(
                 joint, batch[0], execution_count=self.client.code_cells_executed + 1
             )
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await self.late_outputs(batch, joint)
+        except BaseException as exc:
+            if isinstance(exc, (CellTimeoutError, DeadKernelError)):
+                # stopped first: what the cells finished before the limit is all they get
+                self.kill()
+                with contextlib.suppress(Exception):
+                    await self.late_outputs(batch, joint)
             unfinished = self._split(batch, first, joint)
             self.current_cell = batch[-1] if unfinished is None else unfinished
             raise
