@@ -81,10 +81,10 @@ KERNEL_ZYGOTE_ENV = {
 } | {"JUPYTER_PLATFORM_DIRS": "1", **KERNEL_ENV}
 
 
-def kernel_preload(spec: AssignmentSpec) -> tuple[str, ...]:
+def kernel_preload(spec: AssignmentSpec | None) -> tuple[str, ...]:
     """What the zygote of `spec`'s warm kernels imports: Jupyter's and the scientific
     stack's modules, then the libraries the assignment names (its spec's `preload`)."""
-    return tuple(dict.fromkeys((*DEFAULT_PRELOAD, *spec.preload)))
+    return tuple(dict.fromkeys((*DEFAULT_PRELOAD, *(spec.preload if spec else ()))))
 
 
 #: Names of the trusted check calls a hidden test cell makes.

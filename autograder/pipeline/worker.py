@@ -162,7 +162,6 @@ def warm_up(
     try:
         from autograder.checks import registry
         from autograder.sandbox.zygote import (
-            DEFAULT_PRELOAD,
             WARM_MODES,
             launch_shared,
             shared_zygote,
@@ -172,7 +171,7 @@ def warm_up(
         spec = load_spec(spec_path) if spec_path is not None else None
         usable = sandbox and sandboxed.sandbox_available()
         zygote_env = sandboxed.KERNEL_ZYGOTE_ENV
-        preload = sandboxed.kernel_preload(spec) if spec is not None else DEFAULT_PRELOAD
+        preload = sandboxed.kernel_preload(spec)
         forks = usable and warm and sandboxed.probe_isolation().mode in WARM_MODES
         if forks:
             launch_shared(zygote_env, preload)
