@@ -28,6 +28,7 @@ import multiprocessing
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures.process import BrokenProcessPool
@@ -50,7 +51,8 @@ from .normalize import TrustedCell
 from .portable import grade_packed, pack, unpack
 from .records import STATE_DIR, SubmissionRecord, load_records, save_record
 from .secret import case_seed_of, ensure_secret, fingerprint
-from .worker import GradeJob, start_worker
+from .warm import start_worker
+from .worker import GradeJob
 from .worker_import import (
     ImportKit,
     ImportResult,
@@ -188,7 +190,7 @@ def default_executor(
     workers: int, spec_path: str | None = None, *, sandbox: bool = True, warm: bool = True
 ) -> cf.Executor:
     """A process pool of `workers` processes (spawned: no inherited threads or torch state).
-    With `spec_path`, each process gets ready as it starts (:func:`~.worker.start_worker`:
+    With `spec_path`, each process gets ready as it starts (:func:`~.warm.start_worker`:
     its zygote imports the kernels' libraries while it imports the assignment's checks)."""
     warm_up = {"initializer": start_worker, "initargs": (spec_path, sandbox, warm)}
     return cf.ProcessPoolExecutor(
@@ -233,6 +235,7 @@ def _run_jobs(
         queue = list(pending)
         running: dict[cf.Future, GradeJob] = {}
         pool_broken = False
+        closer: threading.Thread | None = None
         try:
             while queue or running:
                 while queue and len(running) < window and not pool_broken:
@@ -249,6 +252,13 @@ def _run_jobs(
                 if not running:
                     break
                 done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                if not queue and len(done) == len(running) and closer is None:
+                    # nothing more goes to this executor: its workers shut down (a process
+                    # ends its zygote, its interpreter tears down) beside the last imports
+                    closer = threading.Thread(
+                        target=executor.shutdown, name="ag-pool-shutdown", daemon=True
+                    )
+                    closer.start()
                 for future in done:
                     job = running.pop(future)
                     phase2 = None
@@ -269,6 +279,8 @@ def _run_jobs(
                         )
                     on_result(job, record, phase2)
         finally:
+            if closer is not None:
+                closer.join()
             executor.shutdown(wait=True, cancel_futures=True)
         pending = broken + queue  # the queue was never submitted: not an attempt
 

@@ -15,6 +15,8 @@ import dataclasses
 import os
 import shutil
 import sqlite3
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
@@ -303,3 +305,56 @@ def test_who_imports(
         setting,
     )
     assert seen == [kit_sent, kit_sent] and sorted(done) == ["s", "t"]  # in any order
+
+
+class _SlowToClose(_Recorder):
+    """A pool whose shutdown takes a while (workers tearing down): it records when it began
+    and ended, to compare with the coordinator's last import."""
+
+    def __init__(self, capacity: int, seen: list[bool], events: list[str]) -> None:
+        super().__init__(capacity, seen)
+        self.events = events
+        self.closed = threading.Event()
+        self.later: dict[str, Future] = {}
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future:
+        job = args[0]
+        if job.student == "s":
+            return super().submit(fn, *args, **kwargs)
+        self.later[job.student] = Future()  # finishes when the test says so
+        return self.later[job.student]
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if not self.closed.is_set():
+            self.events.append("shutdown begins")
+            time.sleep(0.3)
+            self.events.append("shutdown ends")
+            self.closed.set()
+
+
+def test_the_pool_shuts_down_beside_the_last_import() -> None:
+    """Once every job is back, the workers' shutdown runs while the coordinator imports the
+    last results; the run returns only when both are over."""
+    kit = ImportKit(config=None, source_dir="/nowhere", template="/nowhere/t.db", rows={})
+    job = GradeJob("s", "a", "/sub", "/rel", ("n",), {}, "/staging", phase2=kit)
+    events: list[str] = []
+    pools: list[_SlowToClose] = []
+
+    def factory(n: int) -> _SlowToClose:
+        pools.append(_SlowToClose(n, [], events))
+        return pools[-1]
+
+    def on_result(job: GradeJob, record: SubmissionRecord, phase2: Any) -> None:
+        events.append(f"import {job.student} begins")
+        if job.student == "t":  # the last one: the pool closes meanwhile
+            assert pools[0].closed.wait(timeout=10), "the pool was not shut down meanwhile"
+        events.append(f"import {job.student} ends")
+        if job.student == "s":  # the other job comes back only now
+            record = SubmissionRecord("t", job.assignment, "graded")
+            pools[0].later["t"].set_result(Graded(record))
+
+    grade_mod._run_jobs([job, dataclasses.replace(job, student="t")], 1, factory, on_result, False)
+    assert len(pools) == 1
+    assert events.index("shutdown begins") > events.index("import s ends")  # not too early
+    assert events.index("shutdown ends") < events.index("import t ends")
+    assert events[-1] == "import t ends"
