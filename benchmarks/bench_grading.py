@@ -19,7 +19,8 @@ submissions), on this machine in this run:
 
 For the 1-worker autograder rows it also prints the seconds per submission by phase, from
 the records: normalise, zygote start (once per worker process), kernel start, execution by cell role (setup, answer, visible,
-hidden, demo), making the cases, the verdicts, the gradebook import, and the rest.
+hidden, demo), making the cases (in a thread beside the kernel's start: "(beside)", not
+counted in the rest) and waiting for them, the verdicts, the gradebook import, and the rest.
 
 The submission is, with ``--source repo`` (the default when ``source/landscapes/`` has
 notebooks), every released notebook of the repository with each solution cell (code and
@@ -194,9 +195,13 @@ PHASES = (
     "cells:demo",
     "cells:other",
     "cases",
+    "cases_wait",
     "verdicts",
     "gradebook_import",
 )
+#: Phases that run beside others, not counted in the rest: the cases are made in a thread
+#: while the kernel starts (the cells wait for them only for "cases_wait").
+BESIDE = ("cases",)
 
 
 def phase_seconds(course: Path) -> dict[str, float]:
@@ -221,8 +226,10 @@ def print_phases(phases: dict[str, dict[str, float]], per_submission: dict[str, 
     names = list(phases)
     print(f"\nseconds per submission by phase{'':<4}" + "".join(f"{n:>16}" for n in names))
     for key in PHASES:
-        print(f"  {key:<32}" + "".join(f"{phases[n].get(key, 0.0):16.2f}" for n in names))
-    rest = {n: per_submission[n] - sum(phases[n].get(k, 0.0) for k in PHASES) for n in names}
+        label = f"{key} (beside)" if key in BESIDE else key
+        print(f"  {label:<32}" + "".join(f"{phases[n].get(key, 0.0):16.2f}" for n in names))
+    counted = [k for k in PHASES if k not in BESIDE]
+    rest = {n: per_submission[n] - sum(phases[n].get(k, 0.0) for k in counted) for n in names}
     print(
         f"  {'rest (< 0: import overlaps grading)':<32}"
         + "".join(f"{rest[n]:16.2f}" for n in names)

@@ -91,7 +91,7 @@ def main(
     from .grade import default_executor
     from .grade import main as grade_main
     from .limits import Limits
-    from .worker import warm_up
+    from .warm import warm_up
 
     source = open_course(course_dir, assignment)
     root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="autograder-demo-"))

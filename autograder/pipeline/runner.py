@@ -50,6 +50,7 @@ from autograder.spec import ASSIGNMENT_ENV
 
 from .limits import KernelCgroups, Limits, detect_isolation, launcher_prefix
 from .normalize import grade_id_of
+from .warm import KERNEL_ENV
 
 # Error names written into cells the grader stopped or never ran.
 NOT_RUN_ENAME = "CellNotRun"
@@ -61,17 +62,6 @@ RUNNER_ENAMES = (NOT_RUN_ENAME, TIMEOUT_ENAME, KERNEL_DIED_ENAME, OUTPUT_LIMIT_E
 # Extra wall time allowed around a notebook (kernel shutdown, bookkeeping) before the worker
 # abandons it.
 OVERALL_SLACK_SECONDS = 30.0
-KERNEL_ENV = {
-    # one thread per kernel: the pool runs one kernel per core
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "NUMEXPR_NUM_THREADS": "1",
-    "PYTHONHASHSEED": "0",
-    "MPLBACKEND": "Agg",
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "NBGRADER_EXECUTION": "autograde",
-}
 
 
 @dataclass
@@ -235,11 +225,24 @@ class NotebookRunner:
         self.peak: int | None = None
         self.cell_bytes: dict[int, int] = {}
         self.phases: dict[str, float] = {}
+        # the seconds before_cells waited (so far): the grader's time, not the notebook's
+        self.waited_before = 0.0
+        self.waiting_since: float | None = None
 
     # -- hooks
     async def start_kernel(self) -> None:
         """Create ``self.km`` and start its kernel with cwd ``self.scratch``."""
         raise NotImplementedError
+
+    @property
+    def waited(self) -> float:
+        """Seconds spent in :meth:`before_cells` so far."""
+        since = self.waiting_since
+        return self.waited_before + (time.monotonic() - since if since is not None else 0.0)
+
+    async def before_cells(self) -> None:
+        """Runs once the kernel is ready, before the first cell and before the wall-time
+        limit starts (a subclass waits here for work begun beside the kernel's start)."""
 
     def own_cgroups(self) -> bool:
         """Whether the runner itself bounds the kernel with per-run cgroups (the plain
@@ -283,6 +286,16 @@ class NotebookRunner:
                 if self.cgroups is not None and self.cgroups.oom_killed():
                     return self.finish("memory_limit", reason + " (memory limit)")
                 return self.finish("error", reason)
+            try:
+                self.waiting_since = time.monotonic()
+                try:
+                    await self.before_cells()
+                finally:
+                    self.waited_before, self.waiting_since = self.waited, None
+            except Exception as exc:
+                self.kill()
+                await self.cleanup()
+                return self.finish("error", f"grading could not start: {type(exc).__name__}: {exc}")
             deadline = time.monotonic() + self.limits.wall_seconds
             self.client.timeout_func = lambda cell: max(1, math.ceil(deadline - time.monotonic()))
             try:
@@ -596,12 +609,23 @@ async def wait_until_ready(kc: Any, timeout: float) -> dict[str, Any]:
 
 def run_notebook(runner: NotebookRunner, *, timeout: float) -> ExecutedNotebook:
     """Run `runner` to completion in a fresh event loop (in a helper thread if this thread
-    already runs one), abandoning it after `timeout` seconds."""
+    already runs one), abandoning it after `timeout` seconds, not counting the time its
+    :meth:`~NotebookRunner.before_cells` waited (the grader's own work)."""
 
     async def guarded() -> ExecutedNotebook:
-        try:
-            return await asyncio.wait_for(runner.run(), timeout)
-        except asyncio.TimeoutError:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        task = asyncio.ensure_future(runner.run())
+        while True:
+            remaining = started + timeout + runner.waited - loop.time()
+            if remaining > 0:
+                done, _ = await asyncio.wait({task}, timeout=remaining)
+                if done:
+                    return task.result()
+                continue  # before_cells may have moved the deadline: look again
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
             runner.kill()
             return runner.finish("timeout", f"the notebook did not finish within {timeout:.0f} s")
 

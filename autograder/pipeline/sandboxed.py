@@ -25,6 +25,8 @@ file system, the worker falls back to the plain executor and records what is mis
 from __future__ import annotations
 
 import ast
+import asyncio
+import concurrent.futures as cf
 import contextlib
 import copy
 import os
@@ -57,12 +59,11 @@ from autograder.sandbox.isolation import (
     probe_isolation,
 )
 from autograder.sandbox.probe import MIME_TYPE, RECORD_MAX_BYTES
-from autograder.sandbox.zygote import DEFAULT_PRELOAD, WARM_MODES, shared_zygote
+from autograder.sandbox.zygote import WARM_MODES, shared_zygote
 from autograder.spec import AssignmentSpec, load_spec
 
 from .limits import Limits, detect_isolation
 from .runner import (
-    KERNEL_ENV,
     RUNNER_ENAMES,
     ExecutedNotebook,
     NotebookRunner,
@@ -71,29 +72,16 @@ from .runner import (
     overall_timeout,
     run_notebook,
 )
-
-#: Sandbox modes that give the kernel a private file system.
-PRIVATE_FS_MODES = ("namespaces", "bwrap", "userns")
-#: The zygote's environment: what libraries read at import time is the kernels' (one thread,
-#: the Agg backend, the hash seed); the rest of a kernel's environment is set when it forks.
-KERNEL_ZYGOTE_ENV = {
-    k: v for k, v in default_env("/nonexistent").items() if k not in ("HOME", "PYTHONPATH")
-} | {"JUPYTER_PLATFORM_DIRS": "1", **KERNEL_ENV}
-
-
-def kernel_preload(spec: AssignmentSpec | None) -> tuple[str, ...]:
-    """What the zygote of `spec`'s warm kernels imports: Jupyter's and the scientific
-    stack's modules, then the libraries the assignment names (its spec's `preload`)."""
-    return tuple(dict.fromkeys((*DEFAULT_PRELOAD, *(spec.preload if spec else ()))))
-
+from .warm import (  # noqa: F401  (sandbox_available and the zygote's set-up: here too)
+    KERNEL_ENV,
+    KERNEL_ZYGOTE_ENV,
+    PRIVATE_FS_MODES,
+    kernel_preload,
+    sandbox_available,
+)
 
 #: Names of the trusted check calls a hidden test cell makes.
 CHECK_CALLS = ("check_function", "check_answer")
-
-
-def sandbox_available() -> bool:
-    """True when this machine can give a kernel a private file system."""
-    return probe_isolation().mode in PRIVATE_FS_MODES
 
 
 def sandbox_missing() -> list[str]:
@@ -104,8 +92,9 @@ def sandbox_missing() -> list[str]:
 @dataclass
 class _ProbedCell:
     index: int
-    source: str
+    source: str  # the hidden test cell's own source, restored once it is judged
     requests: list[judge.ProbeRequest]
+    probe: str = ""  # the probe cell's source, run in its place
 
 
 def check_calls(source: str) -> list[tuple[str, str | None]] | None:
@@ -147,17 +136,26 @@ def _probe_source(calls: list[tuple[str, str | None]], requests: list[judge.Prob
     return "".join(judge.probe_cell_source(name, r.path) for (name, _), r in zip(calls, requests))
 
 
-def prepare_probes(
-    nb: NotebookNode, runtime: Path, nonce: str, assignment: str | None = None
-) -> list[_ProbedCell]:
-    """Swap every hidden test cell of `nb` (in place) for its probe cell; return what is
-    needed to judge and restore them."""
-    probed: list[_ProbedCell] = []
+def hidden_test_cells(nb: NotebookNode) -> list[tuple[int, str]]:
+    """``(index, source)`` of every hidden test cell of `nb`: a graded code cell that is not
+    a solution."""
+    cells = []
     for index, cell in enumerate(nb.cells):
         nbg = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type != "code" or not nbg.get("grade") or nbg.get("solution"):
-            continue
-        calls = check_calls(cell.source)
+        if cell.cell_type == "code" and nbg.get("grade") and not nbg.get("solution"):
+            cells.append((index, cell.source))
+    return cells
+
+
+def plan_probes(
+    cells: list[tuple[int, str]], runtime: Path, nonce: str, assignment: str | None = None
+) -> list[_ProbedCell]:
+    """The probe of each of `cells` (:func:`hidden_test_cells`) that calls the checks: its
+    cases are made and written into `runtime` as requests. Touches no notebook, so it can
+    run in a thread of its own while the kernel starts."""
+    probed: list[_ProbedCell] = []
+    for index, source in cells:
+        calls = check_calls(source)
         if calls is None:
             continue
         requests = [
@@ -171,8 +169,23 @@ def prepare_probes(
             )
             for k, (name, part) in enumerate(calls)
         ]
-        probed.append(_ProbedCell(index, cell.source, requests))
-        cell.source = _probe_source(calls, requests)
+        probed.append(_ProbedCell(index, source, requests, _probe_source(calls, requests)))
+    return probed
+
+
+def swap_in_probes(nb: NotebookNode, probed: list[_ProbedCell]) -> None:
+    """Replace (in place) each probed hidden test cell of `nb` by its probe cell."""
+    for item in probed:
+        nb.cells[item.index].source = item.probe
+
+
+def prepare_probes(
+    nb: NotebookNode, runtime: Path, nonce: str, assignment: str | None = None
+) -> list[_ProbedCell]:
+    """Swap every hidden test cell of `nb` (in place) for its probe cell; return what is
+    needed to judge and restore them."""
+    probed = plan_probes(hidden_test_cells(nb), runtime, nonce, assignment)
+    swap_in_probes(nb, probed)
     return probed
 
 
@@ -244,7 +257,7 @@ class SandboxRunner(NotebookRunner):
         work: Path,
         sb: Sandbox,
         ipc_dir: Path,
-        probed: list[_ProbedCell],
+        probed: list[_ProbedCell] | cf.Future[list[_ProbedCell]],
         *,
         skip: Iterable[int] = (),
         zygote: Any = None,
@@ -257,14 +270,31 @@ class SandboxRunner(NotebookRunner):
         self.sb = sb
         self.ipc_dir = ipc_dir
         self.cgroups = SandboxCgroups(sb)
+        self.probes: dict[int, list[judge.ProbeRequest]] = {}
+        self.probe_budget: dict[int, int] = {}
+        self.probe_bytes: dict[int, int] = {}
+        self.zygote = zygote
+        self.planned = probed
+        if not isinstance(probed, cf.Future):
+            self.use_probes(probed)
+
+    def use_probes(self, probed: list[_ProbedCell]) -> None:
+        """Swap the probe cells into the notebook and count their output budgets."""
+        swap_in_probes(self.nb, probed)
         self.probes = {p.index: p.requests for p in probed}
         # probe records have their own budget: RECORD_MAX_BYTES per case (and per header)
         self.probe_budget = {
             i: RECORD_MAX_BYTES * (1 + sum(len(r.ordered) + 1 for r in requests))
             for i, requests in self.probes.items()
         }
-        self.probe_bytes: dict[int, int] = {}
-        self.zygote = zygote
+
+    async def before_cells(self) -> None:
+        """The probes' cases are made in a thread while the kernel starts: wait for them
+        (the wall-time limit has not started yet), then swap the probe cells in."""
+        if isinstance(self.planned, cf.Future):
+            started = time.monotonic()
+            self.use_probes(await asyncio.wrap_future(self.planned))
+            self.phases["cases_wait"] = time.monotonic() - started
 
     def batch(self, order: list[int], pos: int) -> list[int]:
         """Consecutive probe cells (nothing run between them) run as one execution: one
@@ -401,6 +431,7 @@ def execute_notebook_sandboxed(
     work.mkdir(parents=True, exist_ok=True)
     ipc_dir = Path(tempfile.mkdtemp(prefix="agk-"))  # short: Unix socket paths <= 107 chars
     nb = copy.deepcopy(nb)
+    planning: cf.ThreadPoolExecutor | None = None
     try:
         if spec is None:
             course_spec = registry.spec_of()
@@ -410,10 +441,21 @@ def execute_notebook_sandboxed(
         assignment = course_spec.id
         runtime = prepare_runtime(scratch, spec=course_spec, release_dir=release_dir)
         nonce = secrets.token_hex(16)
-        started = time.monotonic()
-        with seeding.cases_for(case_seed):
-            probed = prepare_probes(nb, runtime, nonce, assignment)
-        cases_seconds = time.monotonic() - started
+        # The cases are made in a thread of their own, beside the kernel's start; the
+        # runner swaps the probe cells in once they are written (before the first cell).
+        planning = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="ag-cases")
+        hidden = hidden_test_cells(nb)
+
+        timing: dict[str, float] = {}
+
+        def plan() -> list[_ProbedCell]:
+            started = time.monotonic()
+            with seeding.cases_for(case_seed):  # a context variable: set in this thread
+                probed = plan_probes(hidden, runtime, nonce, assignment)
+            timing["cases"] = time.monotonic() - started
+            return probed
+
+        planned = planning.submit(plan)
         env = default_env(
             scratch,
             runtime_dir=str(runtime),
@@ -442,22 +484,27 @@ def execute_notebook_sandboxed(
             use_cgroups=limits.use_cgroups,
         ) as sb:
             runner = SandboxRunner(
-                nb, scratch, limits, isolation, work, sb, ipc_dir, probed, skip=skip, zygote=zygote
+                nb, scratch, limits, isolation, work, sb, ipc_dir, planned, skip=skip, zygote=zygote
             )
             executed = run_notebook(runner, timeout=overall_timeout(limits))
             peak = sb.peak_memory()
             used = {**sb.used, "kernel": kernel}
+        # a failure to make the cases is the grader's, raised here as before; when the
+        # kernel never started the probes were not swapped in, and restoring is a no-op
+        probed = planned.result()
         if peak is not None:
             executed.peak_memory_bytes = peak
         started = time.monotonic()
         judge_probes(executed.nb, probed)
         if zygote_seconds >= 0.01:  # this notebook waited for the zygote to start
             executed.phases["zygote_start"] = round(zygote_seconds, 3)
-        executed.phases["cases"] = round(cases_seconds, 3)
+        executed.phases["cases"] = round(timing["cases"], 3)
         executed.phases["verdicts"] = round(time.monotonic() - started, 3)
         executed.isolation = {"report": report.to_dict(), "used": used}
         return executed
     finally:
+        if planning is not None:
+            planning.shutdown(wait=True)  # nothing writes into the scratch dir afterwards
         shutil.rmtree(ipc_dir, ignore_errors=True)
         with contextlib.suppress(OSError):
             _give_back(scratch)

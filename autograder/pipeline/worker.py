@@ -150,50 +150,6 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def warm_up(
-    spec_path: str | None, *, sandbox: bool = True, warm: bool = True, wait: bool = True
-) -> str:
-    """Get this worker process ready before its first job: start the zygote of warm
-    kernels, import the assignment's checks and reference, probe the isolation. The zygote
-    is launched first, so that it imports its libraries while this process imports the
-    checks; with `wait`, this returns once it listens (else the first job waits for it).
-    A pool runs it as each worker starts (:func:`~autograder.pipeline.grade.
-    default_executor`); never raises: returns what it did, or what failed."""
-    try:
-        from autograder.checks import registry
-        from autograder.sandbox.zygote import (
-            WARM_MODES,
-            launch_shared,
-            shared_zygote,
-        )
-        from autograder.spec import load_spec
-
-        spec = load_spec(spec_path) if spec_path is not None else None
-        usable = sandbox and sandboxed.sandbox_available()
-        zygote_env = sandboxed.KERNEL_ZYGOTE_ENV
-        preload = sandboxed.kernel_preload(spec)
-        forks = usable and warm and sandboxed.probe_isolation().mode in WARM_MODES
-        if forks:
-            launch_shared(zygote_env, preload)
-        if spec is not None:
-            registry.load(spec)
-        if not usable:
-            return "ready (plain executor)"
-        if not forks:
-            return "ready, cold kernels"
-        if not wait:
-            return "ready, zygote starting"
-        zygote, why = shared_zygote(zygote_env, preload)
-        return "ready, zygote started" if zygote is not None else f"ready, cold kernels: {why}"
-    except Exception as exc:  # the jobs will meet the problem and record it
-        return f"warm-up failed: {type(exc).__name__}: {exc}"
-
-
-def start_worker(spec_path: str | None, sandbox: bool, warm: bool) -> None:
-    """A pool's initializer: :func:`warm_up` without waiting for the zygote."""
-    warm_up(spec_path, sandbox=sandbox, warm=warm, wait=False)
-
-
 def grade_submission(job: GradeJob) -> SubmissionRecord:
     """Grade one submission (see the module docstring). Never raises for a bad submission:
     a problem of the grader itself becomes a record with status "error"."""
