@@ -329,11 +329,12 @@ class SandboxRunner(NotebookRunner):
                 joint.outputs.append(output_from_msg(msg))
 
     def split_batch(self, batch: list[int], outputs: list) -> int | None:
-        """Each record goes to the cell whose request it answers (every request has a nonce
-        of its own); anything else (what the student's code printed, an error) to the cell
-        running at that point: the first one whose records are not all in yet."""
+        """Each probe output goes to the cell whose request it answers (every request has a
+        nonce of its own, and its records come as one output); anything else (what the
+        student's code printed, an error) to the cell running at that point: the first one
+        whose outputs are not all in yet."""
         owner = {r.nonce: i for i in batch for r in self.probes[i]}
-        missing = {i: sum(len(r.ordered) + 1 for r in self.probes[i]) for i in batch}
+        missing = {i: len(self.probes[i]) for i in batch}
         shares: dict[int, list] = {i: [] for i in batch}
         at = 0  # position in `batch` of the cell running
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,6 +132,18 @@ def record_nonce(output: Any) -> str | None:
     return nonce if isinstance(nonce, str) else None
 
 
+def unbundle(raw: Iterable[Any]) -> Iterator[Any]:
+    """The records of `raw`, each bundle (:func:`autograder.sandbox.probe.bundle`) opened:
+    its records are checked one by one like any other (each carries its own nonce)."""
+    for item in raw:
+        if type(item) is dict and set(item) == {"nonce", "records"}:
+            inner = item["records"]
+            if type(inner) is list:
+                yield from inner
+                continue
+        yield item
+
+
 def read_records(outputs: Iterable[Mapping[str, Any]] | str, request: ProbeRequest) -> ProbeRecords:
     """Collect a probe's records from notebook cell outputs (display_data of
     :data:`MIME_TYPE`) or from stdout text (lines starting with :data:`STDOUT_PREFIX`)."""
@@ -149,7 +161,7 @@ def read_records(outputs: Iterable[Mapping[str, Any]] | str, request: ProbeReque
             if isinstance(data, Mapping) and MIME_TYPE in data:
                 raw.append(_record(data[MIME_TYPE]))
     found = ProbeRecords(outcomes=[None] * len(request.ordered))
-    for record in raw:
+    for record in unbundle(raw):
         if type(record) is not dict or record.get("nonce") != request.nonce:
             found.problems.append("a probe record that does not belong to this cell")
             continue

@@ -11,11 +11,12 @@ and consecutive probe cells run as one execution through :func:`run_probes` (one
 trip to the kernel instead of one per cell).
 
 :func:`run_probe` loads the request (the part's cases, written beforehand by the trusted
-grader, :mod:`autograder.sandbox.judge`), runs the call stage on every case and emits one
+grader, :mod:`autograder.sandbox.judge`), runs the call stage on every case and makes one
 record per case: a header first (is the name defined, callable, of which type), then each
-:class:`~autograder.checks.types.Outcome`, wire-encoded. In a Jupyter kernel every record is
-a ``display_data`` output of MIME type :data:`MIME_TYPE`; elsewhere a line on stdout starting
-with :data:`STDOUT_PREFIX`. It never judges anything and never raises.
+:class:`~autograder.checks.types.Outcome`, wire-encoded. The records of a request go out
+together (:func:`bundle`): in a Jupyter kernel as one ``display_data`` output of MIME type
+:data:`MIME_TYPE`; elsewhere as a line on stdout starting with :data:`STDOUT_PREFIX`. It
+never judges anything and never raises.
 """
 
 from __future__ import annotations
@@ -124,8 +125,17 @@ def run_probe(name: str, target: Any, request: str) -> None:
         records = probe_records(target, req)
     except Exception as exc:
         records = [{"nonce": "", "index": -1, "error": f"{type(exc).__name__}: {exc}"}]
-    for record in records:
-        emit(record)
+    emit(bundle(records))
+
+
+def bundle(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """One output for all the records of a request: the record itself when there is one,
+    else ``{"nonce": ..., "records": [...]}`` (each record keeps its own nonce). One
+    message instead of one per case: each costs the kernel, the transport and the grader's
+    client a round of work."""
+    if len(records) == 1:
+        return records[0]
+    return {"nonce": records[0].get("nonce", ""), "records": records}
 
 
 def run_probes(calls: list[tuple[str, str]], namespace: dict[str, Any]) -> None:

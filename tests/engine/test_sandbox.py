@@ -838,3 +838,38 @@ def test_the_isolation_report_prints_from_the_command_line() -> None:
     report = json.loads(done.stdout)
     assert report["mode"] == REPORT.mode and report["available"] == REPORT.available
     assert done.returncode == (0 if PRIVATE_FS else 1), done.stderr
+
+
+def test_the_records_of_a_request_go_out_as_one_output(tmp_path: Path, capsys) -> None:
+    """run_probe emits one output per request (a bundle of the header and every case's
+    record), and the judge opens it: the same verdict as records one by one; a record in a
+    bundle that carries another nonce is still not taken."""
+    import torch
+
+    from autograder.sandbox import judge, probe
+
+    request = judge.write_request(tmp_path, "mask_overlap", "edge", nonce="mine", key="k")
+
+    def honest(mask_a: torch.Tensor, mask_b: torch.Tensor) -> float:
+        union = int((mask_a | mask_b).sum())
+        return 1.0 if union == 0 else int((mask_a & mask_b).sum()) / union
+
+    probe.run_probe("mask_overlap", honest, request.path)
+    stdout = capsys.readouterr().out
+    lines = [line for line in stdout.splitlines() if line.startswith(probe.STDOUT_PREFIX)]
+    assert len(lines) == 1  # one output for the header and all the cases
+    bundle = json.loads(lines[0][len(probe.STDOUT_PREFIX) :])
+    assert set(bundle) == {"nonce", "records"} and bundle["nonce"] == "mine"
+    assert len(bundle["records"]) == len(request.ordered) + 1
+    found = judge.read_records(stdout, request)
+    assert judge.judge_records(request, found) is None and not found.problems
+
+    forged = {**bundle, "records": [*bundle["records"][:1], {**bundle["records"][1], "nonce": "x"}]}
+    found = judge.read_records([{"data": {probe.MIME_TYPE: forged}}], request)
+    assert found.problems == ["a probe record that does not belong to this cell"]
+    assert found.outcomes[0] is None
+    assert "did not report back" in (judge.judge_records(request, found) or "")
+    # an undefined name: the header alone, as a record of its own
+    probe.run_probe("mask_overlap", None, request.path)
+    alone = capsys.readouterr().out.splitlines()
+    assert len(alone) == 1 and '"is_none":true' in alone[0]
