@@ -326,3 +326,24 @@ def test_the_zygote_ends_with_the_process_that_started_it() -> None:
             return True
 
     assert _wait_until(gone), f"zygote {pid} outlived its grader"
+
+
+def test_a_worker_gets_ready_with_light_imports_first() -> None:
+    """The pool's initializer lives in a module that imports neither torch nor nbformat, so
+    that the zygote launches before the worker's own heavy imports; the warm-up then
+    imports what the first job needs (the checks, torch, the notebook tools)."""
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from autograder.pipeline import warm
+        light = not any(m in sys.modules for m in ("torch", "nbformat", "nbclient"))
+        said = warm.warm_up({str(TINY_SPEC)!r}, sandbox=False)
+        loaded = all(m in sys.modules for m in ("torch", "nbformat", "nbclient"))
+        print(light, loaded, said)
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.split(maxsplit=2)
+    assert out[:2] == ["True", "True"], out
+    assert out[2].strip() == "ready (plain executor)"
