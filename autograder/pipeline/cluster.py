@@ -92,6 +92,14 @@ def dask_executor_factory(
         def factory(_workers: int) -> cf.Executor:
             return DaskExecutor(client)
 
+        def prepare_workers(spec_path: str, sandbox: bool, warm: bool) -> None:
+            """Warm the workers up for the assignment at `spec_path` (as the process
+            pool's initializer does): their zygotes start before their first task."""
+            from .dask_warm import register
+
+            register(client, spec_path, sandbox, warm)
+
         factory.ships_files = True  # type: ignore[attr-defined]
         factory.client = client  # type: ignore[attr-defined]
+        factory.prepare_workers = prepare_workers  # type: ignore[attr-defined]
         yield factory

@@ -519,6 +519,9 @@ def main(
             factory = executor_factory or functools.partial(
                 default_executor, spec_path=str(spec.path), sandbox=sandbox, warm=warm
             )
+            prepare = getattr(executor_factory, "prepare_workers", None)
+            if prepare is not None:  # e.g. a Dask cluster's: its workers warm up now
+                prepare(str(spec.path), sandbox, warm)
             _run_jobs(jobs, workers, factory, on_result, import_on_workers)
     finally:
         if bar is not None:

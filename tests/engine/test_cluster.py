@@ -163,6 +163,48 @@ def _runs_a_sandbox(pid: int) -> bool:
     return False
 
 
+def test_dask_workers_warm_up_before_their_first_task() -> None:
+    """The factory's prepare_workers registers a worker plugin: every worker (those there
+    now, and one that joins later) launches its zygote of warm kernels and loads the
+    assignment's checks without being given a task."""
+    from autograder.sandbox.isolation import probe_isolation
+    from autograder.sandbox.zygote import WARM_MODES
+
+    if probe_isolation().mode not in WARM_MODES:
+        pytest.skip("this machine's sandbox cannot fork kernels from a zygote")
+    spec = Path(__file__).resolve().parents[1] / "fixtures" / "tiny" / "source" / "tiny"
+
+    def warmed() -> tuple[bool, bool]:
+        import sys as worker_sys
+
+        from autograder.sandbox import zygote
+
+        registry = worker_sys.modules.get("autograder.checks.registry")
+        loaded = getattr(registry, "loaded", None)  # the module may be half imported yet
+        loaded = loaded is not None and "tiny" in loaded()
+        return bool(zygote._SHARED), loaded
+
+    with dask_executor_factory(local_workers=1, out=None) as factory:
+        client = factory.client
+        assert list(client.run(warmed).values()) == [(False, False)]
+        factory.prepare_workers(str(spec / "assignment.toml"), True, True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            states = list(client.run(warmed).values())
+            if states == [(True, True)]:
+                break
+            time.sleep(0.2)
+        assert states == [(True, True)], states
+        client.cluster.scale(2)  # a worker that joins later warms up as well
+        client.wait_for_workers(2, timeout=60)
+        while time.monotonic() < deadline + 60:
+            states = list(client.run(warmed).values())
+            if states == [(True, True)] * 2:
+                break
+            time.sleep(0.2)
+        assert states == [(True, True)] * 2, states
+
+
 def test_bad_cluster_arguments_are_refused() -> None:
     both = dask_executor_factory(scheduler="tcp://127.0.0.1:1", local_workers=2)
     with pytest.raises(GradingError, match="either"), both:
