@@ -179,16 +179,6 @@ def swap_in_probes(nb: NotebookNode, probed: list[_ProbedCell]) -> None:
         nb.cells[item.index].source = item.probe
 
 
-def prepare_probes(
-    nb: NotebookNode, runtime: Path, nonce: str, assignment: str | None = None
-) -> list[_ProbedCell]:
-    """Swap every hidden test cell of `nb` (in place) for its probe cell; return what is
-    needed to judge and restore them."""
-    probed = plan_probes(hidden_test_cells(nb), runtime, nonce, assignment)
-    swap_in_probes(nb, probed)
-    return probed
-
-
 def judge_probes(nb: NotebookNode, probed: list[_ProbedCell]) -> None:
     """Write each probed cell's trusted verdict as its output and restore its source."""
     for item in probed:
@@ -257,7 +247,7 @@ class SandboxRunner(NotebookRunner):
         work: Path,
         sb: Sandbox,
         ipc_dir: Path,
-        probed: list[_ProbedCell] | cf.Future[list[_ProbedCell]],
+        planned: cf.Future[list[_ProbedCell]],
         *,
         skip: Iterable[int] = (),
         zygote: Any = None,
@@ -274,12 +264,14 @@ class SandboxRunner(NotebookRunner):
         self.probe_budget: dict[int, int] = {}
         self.probe_bytes: dict[int, int] = {}
         self.zygote = zygote
-        self.planned = probed
-        if not isinstance(probed, cf.Future):
-            self.use_probes(probed)
+        self.planned = planned  # the probes, made in a thread while the kernel starts
 
-    def use_probes(self, probed: list[_ProbedCell]) -> None:
-        """Swap the probe cells into the notebook and count their output budgets."""
+    async def before_cells(self) -> None:
+        """Wait for the probes' cases (the wall-time limit has not started yet), swap the
+        probe cells into the notebook and count their output budgets."""
+        started = time.monotonic()
+        probed = await asyncio.wrap_future(self.planned)
+        self.phases["cases_wait"] = time.monotonic() - started
         swap_in_probes(self.nb, probed)
         self.probes = {p.index: p.requests for p in probed}
         # probe records have their own budget: RECORD_MAX_BYTES per case (and per header)
@@ -287,14 +279,6 @@ class SandboxRunner(NotebookRunner):
             i: RECORD_MAX_BYTES * (1 + sum(len(r.ordered) + 1 for r in requests))
             for i, requests in self.probes.items()
         }
-
-    async def before_cells(self) -> None:
-        """The probes' cases are made in a thread while the kernel starts: wait for them
-        (the wall-time limit has not started yet), then swap the probe cells in."""
-        if isinstance(self.planned, cf.Future):
-            started = time.monotonic()
-            self.use_probes(await asyncio.wrap_future(self.planned))
-            self.phases["cases_wait"] = time.monotonic() - started
 
     def batch(self, order: list[int], pos: int) -> list[int]:
         """Consecutive probe cells (nothing run between them) run as one execution: one
