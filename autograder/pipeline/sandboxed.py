@@ -59,7 +59,7 @@ from autograder.sandbox.isolation import (
     probe_isolation,
 )
 from autograder.sandbox.probe import MIME_TYPE, RECORD_MAX_BYTES
-from autograder.sandbox.zygote import WARM_MODES, shared_zygote
+from autograder.sandbox.zygote import shared_zygote
 from autograder.spec import AssignmentSpec, load_spec
 
 from .limits import Limits, detect_isolation
@@ -78,6 +78,7 @@ from .warm import (  # noqa: F401  (sandbox_available and the zygote's set-up: h
     PRIVATE_FS_MODES,
     kernel_preload,
     sandbox_available,
+    why_cold,
 )
 
 #: Names of the trusted check calls a hidden test cell makes.
@@ -447,10 +448,9 @@ def execute_notebook_sandboxed(
             extra={"IPYTHONDIR": "/tmp/ipython", "JUPYTER_PLATFORM_DIRS": "1", **KERNEL_ENV},
         )
         zygote, kernel, zygote_seconds = None, "cold: started from scratch", 0.0
-        if not warm:
-            kernel += " (warm kernels turned off)"
-        elif report.mode not in WARM_MODES:
-            kernel += f" (the {report.mode!r} sandbox mode cannot fork from a zygote)"
+        cold = why_cold(report.mode, warm)
+        if cold is not None:
+            kernel += f" ({cold})"
         else:
             started = time.monotonic()
             zygote, why = shared_zygote(KERNEL_ZYGOTE_ENV, kernel_preload(course_spec))

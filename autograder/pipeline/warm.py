@@ -51,6 +51,17 @@ def sandbox_available() -> bool:
     return probe_isolation().mode in PRIVATE_FS_MODES
 
 
+def why_cold(mode: str, warm: bool) -> str | None:
+    """Why the kernels of a sandbox in `mode` start cold (from scratch) rather than fork
+    from the warm-kernel zygote; None when they fork. The one place this is decided: the
+    worker's warm-up launches a zygote only where the notebooks will use it."""
+    if not warm:
+        return "warm kernels turned off"
+    if mode not in WARM_MODES:
+        return f"the {mode!r} sandbox mode cannot fork from a zygote"
+    return None
+
+
 def warm_up(
     spec_path: str | None, *, sandbox: bool = True, warm: bool = True, wait: bool = True
 ) -> str:
@@ -67,7 +78,7 @@ def warm_up(
         spec = load_spec(spec_path) if spec_path is not None else None
         usable = sandbox and sandbox_available()
         preload = kernel_preload(spec)
-        forks = usable and warm and probe_isolation().mode in WARM_MODES
+        forks = usable and why_cold(probe_isolation().mode, warm) is None
         if forks:
             launch_shared(KERNEL_ZYGOTE_ENV, preload)
         # the heavy imports (torch through the checks, the notebook tools the first job
@@ -105,4 +116,5 @@ __all__ = [
     "sandbox_available",
     "start_worker",
     "warm_up",
+    "why_cold",
 ]

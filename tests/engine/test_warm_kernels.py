@@ -347,3 +347,28 @@ def test_a_worker_gets_ready_with_light_imports_first() -> None:
     ).stdout.split(maxsplit=2)
     assert out[:2] == ["True", "True"], out
     assert out[2].strip() == "ready (plain executor)"
+
+
+@pytest.mark.parametrize(
+    ("mode", "warm", "forks"),
+    [("namespaces", True, True), ("userns", True, True), ("namespaces", False, False),
+     ("bwrap", True, False), ("none", True, False)],
+)  # fmt: skip
+def test_the_worker_and_its_notebooks_agree_on_when_kernels_fork(
+    mode: str, warm: bool, forks: bool
+) -> None:
+    """One rule decides whether a sandbox forks its kernels from the zygote: the worker
+    launches a zygote exactly when its notebooks will use it, and a cold start says why."""
+    cold = sandboxed.why_cold(mode, warm)
+    assert (cold is None) == forks == (warm and mode in WARM_MODES)
+    if not warm:
+        assert cold == "warm kernels turned off"
+    elif not forks:
+        assert repr(mode) in cold
+
+
+def test_a_notebook_with_warm_kernels_off_says_so(tmp_path: Path) -> None:
+    run = _run(_fingerprint_nb(), tmp_path, "off", warm=False)
+    assert run.isolation["used"]["kernel"] == (
+        "cold: started from scratch (warm kernels turned off)"
+    )
