@@ -263,6 +263,9 @@ class SandboxRunner(NotebookRunner):
         self.cgroups = SandboxCgroups(sb)
         self.probes: dict[int, list[judge.ProbeRequest]] = {}
         self.probe_budget: dict[int, int] = {}
+        # the budget of a batch of probe cells, under the index of its first cell (where
+        # nbclient files the batch's outputs): the sum of its cells' budgets
+        self.batch_budget: dict[int, int] = {}
         self.probe_bytes: dict[int, int] = {}
         self.zygote = zygote
         self.planned = planned  # the probes, made in a thread while the kernel starts
@@ -291,7 +294,7 @@ class SandboxRunner(NotebookRunner):
             batch.append(index)
         if len(batch) < 2:
             return [order[pos]]
-        self.probe_budget[batch[0]] = sum(self.probe_budget[i] for i in batch)
+        self.batch_budget[batch[0]] = sum(self.probe_budget[i] for i in batch)
         return batch
 
     def batch_source(self, batch: list[int]) -> str:
@@ -367,7 +370,7 @@ class SandboxRunner(NotebookRunner):
                 return None
             used = self.probe_bytes.get(cell_index, 0) + message_size(msg)
             self.probe_bytes[cell_index] = used
-            if used > self.probe_budget[cell_index]:
+            if used > self.batch_budget.get(cell_index, self.probe_budget[cell_index]):
                 self.output_exceeded_cell = cell_index
                 self.kill()
                 return None

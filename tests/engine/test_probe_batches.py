@@ -15,8 +15,14 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from autograder.pipeline import sandboxed
-from autograder.pipeline.limits import Limits
-from autograder.pipeline.runner import KERNEL_DIED_ENAME, NOT_RUN_ENAME, TIMEOUT_ENAME
+from autograder.pipeline.limits import MIB, Limits
+from autograder.pipeline.runner import (
+    KERNEL_DIED_ENAME,
+    NOT_RUN_ENAME,
+    OUTPUT_LIMIT_ENAME,
+    TIMEOUT_ENAME,
+)
+from autograder.sandbox.probe import MIME_TYPE
 
 TINY_SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "tiny" / "source" / "tiny"
 TINY_SPEC = TINY_SPEC / "assignment.toml"
@@ -45,11 +51,12 @@ def _notebook(answer: str):
     )
 
 
-def _run(answer: str, tmp_path: Path, name: str, *, wall: float = 60.0):
+def _run(answer: str, tmp_path: Path, name: str, *, wall: float = 60.0, output: int = MIB):
     scratch = tmp_path / name
     (scratch / ".tmp").mkdir(parents=True)
+    limits = Limits(wall_seconds=wall, output_bytes=output)
     return sandboxed.execute_notebook_sandboxed(
-        _notebook(answer), scratch, Limits(wall_seconds=wall), spec=str(TINY_SPEC), case_seed=3
+        _notebook(answer), scratch, limits, spec=str(TINY_SPEC), case_seed=3
     )
 
 
@@ -119,4 +126,35 @@ def test_the_wall_limit_midway_stops_the_batch_at_the_cell_it_reached(tmp_path: 
     run = _run(answer, tmp_path, "slow", wall=4)
     assert run.status == "timeout", run.reasons
     assert _verdicts(run) == {"basic": [], "no_mutation": [TIMEOUT_ENAME],
+                              "random": [NOT_RUN_ENAME]}  # fmt: skip
+
+
+def test_the_records_of_a_batch_do_not_count_against_the_students_output_limit(
+    tmp_path: Path,
+) -> None:
+    """A wrong answer whose records are large (the value it returned) is judged, not cut
+    off by the 1 KiB output limit: records have a budget of their own."""
+    answer = "def running_total(xs):\n    return list(range(20_000))\n"
+    run = _run(answer, tmp_path, "big", output=1024)
+    assert run.status == "graded", run.reasons
+    verdicts = _verdicts(run)
+    assert all(verdicts[p] for p in PARTS), verdicts
+    assert not any(OUTPUT_LIMIT_ENAME in names for names in verdicts.values()), verdicts
+
+
+def test_forged_records_beyond_the_batchs_budget_stop_the_kernel(tmp_path: Path) -> None:
+    """Records the student's code publishes itself count against the batch's record budget
+    (the sum of its cells'): flooding it stops the kernel in the cell that was running
+    instead of running on to the wall-time limit."""
+    answer = CORRECT.replace(
+        "def running_total(xs):\n",
+        "def running_total(xs):\n"
+        "    if xs == [4, 3, 2, 1]:\n"
+        "        from IPython.display import publish_display_data\n"
+        "        while True:\n"
+        f"            publish_display_data({{{MIME_TYPE!r}: {{'nonce': 'x' * 2**20}}}})\n",
+    )
+    run = _run(answer, tmp_path, "flood")
+    assert run.status == "output_limit", run.reasons
+    assert _verdicts(run) == {"basic": [], "no_mutation": [OUTPUT_LIMIT_ENAME],
                               "random": [NOT_RUN_ENAME]}  # fmt: skip
