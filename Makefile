@@ -51,7 +51,7 @@ selfcheck: install
 ## The whole test suite (what CI runs): lint and format check, then pytest on 2 workers.
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check autograder solutions tests benchmarks source/landscapes/landscape_lab.py source/landscapes/checks
+	$(BIN)/ruff format --check autograder solutions tests benchmarks source/landscapes/landscape_lab.py source/landscapes/landscape_plots.py source/landscapes/checks
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
 ## A fast subset of the tests, for a second Python (about 1.5 min on 2 cores, plus the install):
@@ -69,10 +69,10 @@ test-unprivileged: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check autograder solutions tests benchmarks source/landscapes/landscape_lab.py source/landscapes/checks
+	$(BIN)/ruff format --check autograder solutions tests benchmarks source/landscapes/landscape_lab.py source/landscapes/landscape_plots.py source/landscapes/checks
 
 format: install
-	$(BIN)/ruff format autograder solutions tests benchmarks source/landscapes/landscape_lab.py source/landscapes/checks
+	$(BIN)/ruff format autograder solutions tests benchmarks source/landscapes/landscape_lab.py source/landscapes/landscape_plots.py source/landscapes/checks
 
 # The benchmark-only extra (PyHessian), on top of the pinned environment; torch stays 2.13.0.
 $(BIN)/.bench-installed: $(BIN)/.installed

@@ -293,17 +293,19 @@ def make_course(root: Path, notebooks: Iterable[Path] | None = None) -> Path:
     """A course directory at `root`: the config and a copy of `source/landscapes/`.
 
     With `notebooks`, the copied source holds those notebooks instead of the real ones
-    (landscape_lab.py and other helper files are kept).
+    (the release files, landscape_lab.py and landscape_plots.py, are kept).
     """
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy2(CONFIG_FILE, root / CONFIG_FILE.name)
     dest = root / "source" / ASSIGNMENT
     dest.mkdir(parents=True)
-    shutil.copy2(SOURCE_DIR / "landscape_lab.py", dest / "landscape_lab.py")
+    release_files = COURSE_SPEC.release_files
+    for name in release_files:
+        shutil.copy2(SOURCE_DIR / name, dest / name)
     notebooks = source_notebooks() if notebooks is None else [Path(nb) for nb in notebooks]
     for nb in notebooks:
         shutil.copy2(nb, dest / nb.name)
-    write_spec(dest, [nb.name for nb in notebooks])
+    write_spec(dest, [nb.name for nb in notebooks], release_files)
     return root
 
 

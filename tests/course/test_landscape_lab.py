@@ -28,6 +28,7 @@ from torch.func import functional_call, grad, jvp, vmap
 matplotlib.use("Agg")  # headless: switch pyplot to the non-interactive backend
 
 MODULE_PATH = Path(__file__).resolve().parents[2] / "source" / "landscapes" / "landscape_lab.py"
+PLOTS_PATH = MODULE_PATH.with_name("landscape_plots.py")
 
 FLOAT32_RTOL = 1e-5
 """Relative tolerance for float32 results recomputed along another code path."""
@@ -844,15 +845,21 @@ ALLOWED_TOP_LEVEL_IMPORTS = {
     "typing",
     "weakref",
 }
-"""Top-level imports landscape_lab may make at import time."""
+"""Top-level imports landscape_lab may make at import time (landscape_plots: these and
+landscape_lab)."""
 
 ALLOWED_LAZY_IMPORTS = {"matplotlib", "tqdm"}
 """Imports allowed only inside functions (or under TYPE_CHECKING)."""
 
 
-def test_module_imports_only_allowed_packages() -> None:
-    """Statically: no solutions/autograder anywhere; matplotlib and tqdm only lazily."""
-    tree = ast.parse(MODULE_PATH.read_text(encoding="utf-8"))
+@pytest.mark.parametrize("path", [MODULE_PATH, PLOTS_PATH], ids=lambda p: p.stem)
+def test_module_imports_only_allowed_packages(path: Path) -> None:
+    """Statically: no solutions/autograder anywhere; matplotlib and tqdm only lazily;
+    landscape_lab imports landscape_plots only lazily (the plots import the lab)."""
+    allowed_top_level = ALLOWED_TOP_LEVEL_IMPORTS | (
+        {"landscape_lab"} if path == PLOTS_PATH else set()
+    )
+    tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             roots = {alias.name.split(".")[0] for alias in node.names}
@@ -861,7 +868,7 @@ def test_module_imports_only_allowed_packages() -> None:
         else:
             continue
         assert roots.isdisjoint({"solutions", "autograder"}), ast.dump(node)
-        assert roots <= ALLOWED_TOP_LEVEL_IMPORTS | ALLOWED_LAZY_IMPORTS, roots
+        assert roots <= allowed_top_level | ALLOWED_LAZY_IMPORTS | {"landscape_plots"}, roots
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             roots = (
@@ -869,7 +876,34 @@ def test_module_imports_only_allowed_packages() -> None:
                 if isinstance(node, ast.Import)
                 else {(node.module or "").split(".")[0]}
             )
-            assert roots <= ALLOWED_TOP_LEVEL_IMPORTS, roots
+            assert roots <= allowed_top_level, roots
+
+
+def test_the_plots_and_needs_are_reachable_from_the_lab() -> None:
+    """`lab.plot_path` and the rest, and `from landscape_lab import needs`, as the notebooks
+    use them: the objects of landscape_plots, imported on first use, without matplotlib."""
+    code = (
+        "import sys\n"
+        "import landscape_lab as lab\n"
+        "lazy = 'landscape_plots' not in sys.modules\n"
+        "from landscape_lab import needs\n"
+        "import landscape_plots\n"
+        "names = [n for n in lab.__all__ if n.startswith('plot_')] + ['needs']\n"
+        "same = all(getattr(lab, n) is getattr(landscape_plots, n) for n in names)\n"
+        "star = {}\n"
+        "exec('from landscape_lab import *', star)\n"
+        "print(lazy, same, needs is landscape_plots.needs, set(names) <= set(star),\n"
+        "      'matplotlib' in sys.modules, hasattr(lab, 'plot_nothing'), len(names),\n"
+        "      set(names) <= set(dir(lab)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.split() == ["True", "True", "True", "True", "False", "False", "6", "True"]
+    import landscape_plots
+
+    forwarded = {n for n in ll.__all__ if n.startswith("plot_") or n == "needs"}
+    assert set(landscape_plots.__all__) == forwarded
 
 
 def test_importing_module_loads_no_grader_or_plotting_code() -> None:

@@ -249,6 +249,7 @@ def test_runtime_holds_the_call_stage_only(tmp_path: Path) -> None:
         "autograder/sandbox/wire.py",
         "autograder/sandbox/probe.py",
         "landscape_lab.py",
+        "landscape_plots.py",
     } <= names
     assert {f"{COURSE_CHECKS}/{m}.py" for m in SPEC.call_stage} <= names
     assert "import" not in (runtime / COURSE_CHECKS / "__init__.py").read_text()

@@ -20,8 +20,9 @@
 #   keep the input's dtype unless the docstring says otherwise.
 # * **Bad input raises `ValueError`** naming the offending argument
 #   (e.g. `"theta_a and theta_b have different keys: ..."`).
-# * `landscape_lab.py` (`lab`) holds the data, models, training and plots. It is not graded and
-#   is restored from the release at grading, so changing it does not help.
+# * `landscape_lab.py` (`lab`) holds the data, models, training and plots (`lab.plot_*` come from
+#   `landscape_plots.py` beside it). Neither is graded; both are restored from the release at
+#   grading, so changing them does not help.
 #
 # </details>
 

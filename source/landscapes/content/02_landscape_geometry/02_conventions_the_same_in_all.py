@@ -23,8 +23,8 @@
 # * **Randomness** comes only from the `torch.Generator` you are given.
 # * **Scalars are Python numbers**: return `float(...)` (or `str` for a classification), not a
 #   0-d tensor. Tensors keep the input's dtype unless the docstring says otherwise.
-# * `landscape_lab.py` (`lab`) holds the data, models, training and plots; it is restored from
-#   the release at grading.
+# * `landscape_lab.py` (`lab`) holds the data, models, training and plots (`lab.plot_*` come from
+#   `landscape_plots.py` beside it); both are restored from the release at grading.
 #
 # </details>
 

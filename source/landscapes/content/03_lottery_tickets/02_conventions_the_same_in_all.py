@@ -24,7 +24,8 @@
 # * **Bad input raises `ValueError`** naming the offending argument — checked even when there
 #   is nothing to do (e.g. `rounds = 0` with `fraction = 1.5`).
 # * `landscape_lab.py` (`lab`) holds the data, models, training (`lab.train(..., mask=masks)`
-#   keeps pruned weights at exactly 0) and plots; it is restored from the release at grading.
+#   keeps pruned weights at exactly 0) and plots (from `landscape_plots.py` beside it); both are
+#   restored from the release at grading.
 #
 # </details>
 
