@@ -85,6 +85,7 @@ bench: $(BIN)/.bench-installed
 	$(BIN)/python benchmarks/bench_geometry.py
 	$(BIN)/python benchmarks/bench_pyhessian.py
 	$(BIN)/python benchmarks/bench_grading.py
+	$(BIN)/python benchmarks/bench_feedback.py --copies 4
 
 ## Class scale (about 1.5 h on 2 cores): N=200 synthetic submissions of the course through the
 ## process pool, the pool importing on the coordinator, and a 2-worker Dask LocalCluster.

@@ -52,6 +52,10 @@ FEEDBACK_PREPROCESSORS = (
 """nbgrader's feedback pipeline (GetGrades, CSSHTMLHeaderPreprocessor) with the hiding step
 and the explanations."""
 
+FEEDBACK_EXPORTER = "autograder.pipeline.feedback_html.FeedbackHTMLExporter"
+"""nbconvert's HTML exporter with the same pages in a fraction of the time (see
+:mod:`autograder.pipeline.feedback_html`)."""
+
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 
 _CHECK_CALL = re.compile(
@@ -354,12 +358,14 @@ def generate(
     assignment: str | None = None,
     out: Callable[[str], None] | None = None,
     workers: int | None = None,
+    exporter: str = FEEDBACK_EXPORTER,
 ) -> FeedbackResult:
     """Generate feedback HTML for `students` (all autograded students when None).
 
     Runs ``nbgrader generate_feedback --force`` with :data:`FEEDBACK_PREPROCESSORS` (in up to
     `workers` processes at once, default the number of cores, each for a share of the
-    students and at least :data:`MIN_STUDENTS_PER_PROCESS` of them), then
+    students and at least :data:`MIN_STUDENTS_PER_PROCESS` of them; `exporter` names the
+    HTML exporter class, by default :data:`FEEDBACK_EXPORTER`), then
     checks every produced page against the course's hidden material (:class:`HiddenMaterial`).
     A page that would show some is replaced by a short notice and listed in the result's
     `withheld`; the other pages, of that student and of everyone else, are kept.
@@ -379,7 +385,9 @@ def generate(
     workers = max(1, min(workers or os.cpu_count() or 1, len(wanted) // MIN_STUDENTS_PER_PROCESS))
     shares = [wanted[i::workers] for i in range(workers)]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for future in [pool.submit(_nbgrader_feedback, course, autograded, s) for s in shares]:
+        for future in [
+            pool.submit(_nbgrader_feedback, course, autograded, s, exporter) for s in shares
+        ]:
             future.result()
     result = check_feedback(course, wanted)
     if out:
@@ -393,12 +401,15 @@ def generate(
     return result
 
 
-def _nbgrader_feedback(course: Course, autograded: list[str], students: list[str]) -> None:
+def _nbgrader_feedback(
+    course: Course, autograded: list[str], students: list[str], exporter: str
+) -> None:
     args = [
         "generate_feedback",
         course.assignment,
         "--force",
         config_list("GenerateFeedback.preprocessors", FEEDBACK_PREPROCESSORS),
+        f"--GenerateFeedback.exporter_class={exporter}",
     ]
     if len(students) == 1:
         args.append(f"--student={students[0]}")
