@@ -169,10 +169,23 @@ def build_model_params_probe(*, arg: int = 0, probe: dict[str, Any]) -> Callable
     Records ``probe["param_requires_grad"]`` (parameter name -> its ``requires_grad`` flag)
     and ``probe["params_with_grad"]`` (the names of the parameters left with a non-zero
     ``.grad``; a ``.grad`` of None or zeros counts as clean), or ``probe["model_error"]``
-    when argument `arg` is not a module.
+    when argument `arg` is not a module; and ``probe["inputs_with_grad"]``: the tensors of
+    the other arguments, or of their dicts, left with a non-zero ``.grad`` (as
+    ``"argument i[key]"``).
     """
 
     def after(value: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+        touched = []
+        for i, given in enumerate(args):
+            if i == arg:
+                continue
+            if isinstance(given, torch.Tensor) and holds_gradient(given):
+                touched.append(f"argument {i}")
+            elif isinstance(given, Mapping):
+                touched += [
+                    f"argument {i}[{key!r}]" for key, v in given.items() if holds_gradient(v)
+                ]
+        probe["inputs_with_grad"] = touched
         model = args[arg] if 0 <= arg < len(args) else None
         if not isinstance(model, nn.Module):
             probe["model_error"] = f"argument {arg} is not a torch.nn.Module"

@@ -72,6 +72,7 @@ FIXED_PARTS = {
     ("linear_basins", "threshold"): "losses exactly at the threshold",
     ("linear_basins", "random"): "the mistakes a random graph exposes depend on its shape",
     ("linear_basins", "no_mutation"): "a hand-written graph",
+    ("linear_basins", "errors"): "error cases (literal values)",
     ("expected_loss_increase", "basic"): "worked example 2 and hand-written traces",
     ("expected_loss_increase", "edge"): "edge cases: negative trace, sigma 0",
     ("expected_loss_increase", "errors"): "error cases (literal values)",

@@ -10,12 +10,13 @@ their form, balance and reproducibility; `top_eigenvalue` (whose start vector is
 the eigenvalues of the Hessian computed by `torch.autograd.functional.hessian`.
 
 Only what the spec states is graded: no case depends on the reference's own extra choices
-(casting v or probes to theta's dtype, losses with more than one element, |λ| exactly equal to
-tol, a negative tol, empty alphas or betas, layer_in == layer_out, NaN factors, the dtype of a
+(casting v or probes to theta's dtype, losses with more than one element, a negative tol,
+empty alphas or betas, layer_in == layer_out, NaN factors, the dtype of a
 direction that differs from theta's, the order of the keys `filter_normalize` returns; a
 ValueError for theta's keys in another order than direction's is accepted). "Never modifies its
 inputs" includes theta's `.grad`: a gradient left there by `.backward()` through theta makes the
-next call of the function add to it.
+next call of the function add to it. (Eigenvalues exactly ±tol in `classify_critical_point`
+are graded: the spec's strict "> tol" and "< −tol" decide them.)
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 Compared with the reference: only keys in masks are pruned, counting only the entries still
 kept; the ranking is global, not layer by layer; ties go to the earlier key in masks order,
-then the lower flat index; params and masks are left unchanged; ValueError for a mask key
-absent from params, a bad fraction or a shape that does not fit.
+then the lower flat index, and near-ties that float32 rounding would hide are not ties; params
+and masks are left unchanged; ValueError for a mask key absent from params, a bad fraction or a
+shape that does not fit.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from autograder.checks.types import Case, Outcome, Part
 from autograder.checks.verdicts import leaves_inputs_unchanged, raises_value_error
 from solutions import lottery_tickets as ref
 
-from .common import _checked, _ones_like, _params, _rand_mask, compare_mask_dict
+from .common import _checked, _near_ties, _ones_like, _params, _rand_mask, compare_mask_dict
 
 _GLOBAL_HINT = (
     "collect the kept entries of every tensor named in `masks` (in `masks` order, each in "
@@ -125,6 +126,8 @@ def _global_ties() -> list[Case]:
         "second": torch.ones(2, 2, dtype=torch.bool),
         "first": torch.ones(2, 2, dtype=torch.bool),
     }
+    # Exactly, a[1] and then b[1] are the smallest; in float32 a[0], a[1] and b[1] all tie.
+    near = _near_ties(torch.float64, signs=(-1.0, 1.0, -1.0, 1.0))
     return [
         Case(
             "equal magnitudes in two layers: the earlier key of masks is pruned first",
@@ -145,6 +148,15 @@ def _global_ties() -> list[Case]:
                 },
                 0.5,
             ),
+        ),
+        Case(
+            "float64 magnitudes that differ only beyond float32 precision are not ties",
+            (
+                {"a": near[:2].clone(), "b": near[2:].clone()},
+                {"a": torch.ones(2, dtype=torch.bool), "b": torch.ones(2, dtype=torch.bool)},
+                0.5,
+            ),
+            hint="rank the magnitudes in the dtype of the params (or float64), not in float32",
         ),
     ]
 
@@ -180,6 +192,7 @@ def _global_errors() -> list[Case]:
 
 
 _global_verdict = _checked("global_prune", _global_judge, _GLOBAL_HINT)
+
 
 make_checks(
     "global_prune",

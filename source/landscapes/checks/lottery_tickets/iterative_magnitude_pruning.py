@@ -2,8 +2,8 @@
 
 Compared with the reference, with a spy `train_fn` recording its calls: once per round, with
 the rewound params and the current masks; rounds = 0, fraction 0, which tensors are
-prunable (dim ≥ 2); init_params are left unchanged; ValueError for a bad fraction, even when
-rounds = 0.
+prunable (dim ≥ 2, whatever their names: a 1-D "ln.weight" never, a 2-D "proj" always);
+init_params are left unchanged; ValueError for a bad fraction, even when rounds = 0.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from autograder.checks.registry import make_checks
 from autograder.checks.seeding import vary
 from autograder.checks.types import Build, Case, Outcome, Part
 from autograder.checks.verdicts import (
+    DICT_TYPES,
     call_failure,
     compare_tensor_dict,
     fmt_value,
@@ -33,6 +34,25 @@ _IMP_HINT = (
     "trained = train_fn(rewind(init_params, masks), masks) once, then "
     "masks = global_prune(trained, masks, fraction), and append the new masks"
 )
+
+
+_PRUNABLE_RULE = (
+    "masks exist for exactly the tensors with dim >= 2, whatever their names; biases and other "
+    "1-D tensors are never pruned"
+)
+
+
+def _prunable_keys_hint(init_params: dict[str, torch.Tensor], got: Any) -> str:
+    """The rule that decides which tensors get masks, then the keys `got` gets wrong by it."""
+    if type(got) not in DICT_TYPES:
+        return _PRUNABLE_RULE
+    notes = []
+    for key, value in init_params.items():
+        if value.dim() >= 2 and key not in got:
+            notes.append(f"{key!r} has dim {value.dim()} and needs a mask")
+        elif value.dim() < 2 and key in got:
+            notes.append(f"{key!r} has dim {value.dim()} and gets no mask")
+    return _PRUNABLE_RULE + ("; here " + ", ".join(notes) if notes else "")
 
 
 def _imp_verdict(case: Case, outcome: Outcome) -> str | None:
@@ -75,8 +95,8 @@ def _imp_message(case: Case, outcome: Outcome) -> str | None:
             call["masks"],
             ref_call["masks"],
             what=f"in round {i}, the masks passed to train_fn",
-            keys_hint="train_fn gets the current masks, which exist for "
-            "every tensor with dim >= 2 only",
+            keys_hint="train_fn gets the current masks; "
+            + _prunable_keys_hint(init_params, call["masks"]),
         )
         if msg:
             return msg
@@ -96,7 +116,7 @@ def _imp_message(case: Case, outcome: Outcome) -> str | None:
             what=f"the masks after round {i}",
             context=context,
             values=ref_call.get("trained"),
-            keys_hint="masks exist for every tensor with dim >= 2; biases are never pruned",
+            keys_hint=_prunable_keys_hint(init_params, value[i - 1]),
         )
         if msg:
             if i < len(expected) and compare_mask_dict(value[i - 1], expected[-1], what="") is None:
@@ -161,10 +181,27 @@ def _imp_edge() -> list[Case]:
         {"conv.weight": (2, 2, 3), "conv.bias": (2,), "fc.weight": (3, 4), "scale": (1,)},
         fixed=True,
     )
+    # A 1-D "*.weight" (LayerNorm, BatchNorm) and a 2-D tensor without "weight" in its name:
+    # the dimension decides what is prunable, not the name.
+    named = _params(
+        91,
+        {
+            "fc.weight": (3, 4),
+            "fc.bias": (3,),
+            "ln.weight": (3,),
+            "ln.bias": (3,),
+            "proj": (2, 3),
+        },
+    )
     return [
         Case("rounds = 0: no training, an empty list", (_imp_params(87), _imp_spy(), 0, 0.2)),
         Case("fraction 0: masks stay all True", (_imp_params(88), _imp_spy(), 2, 0.0)),
         Case("a 3-D weight is pruned too, 1-D tensors never", (conv, _imp_spy(fixed=True), 2, 0.4)),
+        Case(
+            "a 1-D 'ln.weight' is never pruned, a 2-D 'proj' is: dim >= 2 decides, not the name",
+            (named, _imp_spy(), 2, 0.3),
+            hint="choose the prunable tensors by value.dim() >= 2, not by their names",
+        ),
     ]
 
 
@@ -208,7 +245,8 @@ make_checks(
             "ValueError for a bad fraction, even when rounds = 0",
             _imp_errors,
             raises_value_error(
-                "iterative_magnitude_pruning", hint="validate fraction before the loop"
+                "iterative_magnitude_pruning",
+                hint="validate fraction before the loop",
             ),
         ),
     ],

@@ -1,8 +1,9 @@
 """Checks of `prune_remaining` (notebook 03): prune a fraction of the entries a mask still keeps.
 
 Compared with the reference: pruned entries stay pruned (the result is a subset of the mask),
-ties broken by the lower row-major index, fraction 1, nothing kept, a single kept entry;
-weights and mask are left unchanged; ValueError for a bad fraction or a mask of another shape.
+ties broken by the lower row-major index, near-ties that float32 rounding would hide, fraction
+1, nothing kept, a single kept entry; weights and mask are left unchanged; ValueError for a bad
+fraction or a mask of another shape.
 """
 
 from __future__ import annotations
@@ -14,7 +15,16 @@ from autograder.checks.types import Case, Outcome, Part
 from autograder.checks.verdicts import leaves_inputs_unchanged, raises_value_error
 from solutions import lottery_tickets as ref
 
-from .common import M1, _checked, _mask_form, _rand_mask, _randn, _w1, compare_mask
+from .common import (
+    M1,
+    _checked,
+    _mask_form,
+    _near_ties,
+    _rand_mask,
+    _randn,
+    _w1,
+    compare_mask,
+)
 
 _REMAINING_HINT = (
     "count the entries still kept (K = mask.sum()), prune prune_count(K, fraction) of them — "
@@ -113,6 +123,20 @@ def _remaining_ties() -> list[Case]:
                 0.5,
             ),
         ),
+        Case(
+            "float64 magnitudes that differ only beyond float32 precision are not ties",
+            (
+                torch.cat(
+                    [
+                        _near_ties(torch.float64, signs=(1.0, -1.0, 1.0, -1.0)),
+                        torch.tensor([0.5, -2.0], dtype=torch.float64),
+                    ]
+                ),
+                torch.tensor([1, 1, 1, 1, 0, 1], dtype=torch.bool),
+                0.4,
+            ),
+            hint="rank the magnitudes in the dtype of the weights (or float64), not in float32",
+        ),
     ]
 
 
@@ -153,6 +177,7 @@ def _remaining_errors() -> list[Case]:
 
 _remaining_verdict = _checked("prune_remaining", _remaining_judge, _REMAINING_HINT)
 
+
 make_checks(
     "prune_remaining",
     [
@@ -162,7 +187,12 @@ make_checks(
             _remaining_basic,
             _remaining_verdict,
         ),
-        Part("subset", "entries already pruned stay pruned", _remaining_subset, _remaining_verdict),
+        Part(
+            "subset",
+            "entries already pruned stay pruned",
+            _remaining_subset,
+            _remaining_verdict,
+        ),
         Part(
             "ties",
             "equal magnitudes: the lower row-major index is pruned first",

@@ -244,6 +244,15 @@ def _model_params_kept(name: str, inner: Verdict) -> Verdict:
                     case,
                     _MODEL_PARAMS_HINT,
                 )
+        inputs = outcome.probe.get("inputs_with_grad") or []
+        if inputs:
+            return with_hint(
+                f"`{name}` changed its input: {inputs[0]} was left with a gradient (.grad): "
+                "the loss was backpropagated into the caller's tensors; detach them "
+                "(theta_a[k].detach()) before building anything you differentiate",
+                case,
+                "",
+            )
         touched = outcome.probe.get("params_with_grad") or []
         if touched:
             return with_hint(

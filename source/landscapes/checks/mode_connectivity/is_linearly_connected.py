@@ -65,6 +65,13 @@ def _ilc_threshold() -> list[Case]:
         Case(
             "just above the threshold: [0.5, 0.6251, 0.5], delta 0.125", ([0.5, 0.6251, 0.5], 0.125)
         ),
+        Case(
+            "a negative delta, where the larger endpoint itself is above the threshold: "
+            "[0.5, 0.3, 0.5], delta -0.1",
+            ([0.5, 0.3, 0.5], -0.1),
+            hint="every loss counts, the endpoints too: with delta < 0 the larger endpoint "
+            "exceeds max(losses[0], losses[-1]) + delta",
+        ),
     ]
 
 

@@ -13,7 +13,12 @@ import torch
 
 from autograder.checks.registry import make_checks
 from autograder.checks.types import Case, Part
-from autograder.checks.verdicts import compare_value, fmt_value, leaves_inputs_unchanged
+from autograder.checks.verdicts import (
+    compare_value,
+    fmt_value,
+    leaves_inputs_unchanged,
+    raises_value_error,
+)
 from solutions import mode_connectivity as ref
 
 from .common import _fixed_gen, _reference_verdict
@@ -161,6 +166,16 @@ def _basins_random() -> list[Case]:
     return cases
 
 
+def _basins_errors() -> list[Case]:
+    # the spec's conventions: NaN losses get a ValueError. Graded for the endpoint losses
+    # only: a NaN path max loss, a pair out of range or given twice (the docstring's other
+    # errors) are not named by the spec, and a pair with a NaN max is not connected anyway
+    return [
+        Case("a NaN endpoint loss", ([0.1, float("nan"), 0.3], {(0, 1): 0.2}, 0.05)),
+        Case("a NaN endpoint loss, no pairs", ([float("nan"), 0.2], {}, 0.05)),
+    ]
+
+
 def _basins_no_mutation() -> list[Case]:
     return [
         Case(
@@ -187,6 +202,16 @@ make_checks(
             _basins_verdict,
         ),
         Part("random", "random graphs of solutions", _basins_random, _basins_verdict),
+        Part(
+            "errors",
+            "ValueError for NaN endpoint losses",
+            _basins_errors,
+            raises_value_error(
+                "linear_basins",
+                hint="check endpoint_losses for NaN, even when there are no pairs (a NaN "
+                "compares as False and would silently leave its solution alone)",
+            ),
+        ),
         Part(
             "no_mutation",
             "the losses and the pair dict are left unchanged",

@@ -33,12 +33,23 @@ from autograder.checks.verdicts import (
     fmt_value,
     fresh_inputs,
     leaves_inputs_unchanged,
+    raises_value_error,
     with_hint,
 )
 from solutions import mode_connectivity as ref
 
 from ..inputs_mode_connectivity import barrier_data, build_barrier_endpoint
-from .common import _close, _data, _gen, _mlp, _model_params_kept, _params, _probing_model
+from .common import (
+    _HIDDEN,
+    _N_CLASSES,
+    _close,
+    _data,
+    _gen,
+    _mlp,
+    _model_params_kept,
+    _params,
+    _probing_model,
+)
 
 # Tolerances and sizes (named, never inline)
 
@@ -212,6 +223,42 @@ def _tbm_start() -> list[Case]:
     ]
 
 
+def _tbm_errors() -> list[Case]:
+    model, theta_a, _, X, y = _small_args()
+    deeper = Build("params_of", {"model": _mlp_of((*_HIDDEN, 3), 2)})
+    wider = Build("params_of", {"model": _mlp_of((_HIDDEN[0] + 1,), 2)})
+    small = {"steps": 0, "lr": 0.01, "batch_size": 4, "seed": 0}
+    # only what the spec's conventions name for every function (keys that do not match,
+    # shapes); the docstring's other errors (steps, lr, batch_size, data) are not graded
+    return [
+        Case(_ERROR_LABELS[0], (model, theta_a, deeper, X, y), small),
+        Case(_ERROR_LABELS[1], (model, theta_a, wider, X, y), small),
+    ]
+
+
+_ERROR_LABELS = (
+    "steps = 0, theta_b with a layer more (keys differ): ValueError",
+    "steps = 0, theta_b with a wider hidden layer (shapes differ): ValueError",
+)
+_tbm_raises = raises_value_error(
+    _TBM,
+    hint="check the arguments first, even when steps = 0: theta_a and theta_b with the same "
+    "keys and shapes",
+)
+
+
+def _tbm_start_or_error(case: Case, outcome: Outcome) -> str | None:
+    """The start part's verdict: its error cases must raise, the others start at the average."""
+    if case.label in _ERROR_LABELS:
+        return _tbm_raises(case, outcome)
+    return _tbm_start_verdict(case, outcome)
+
+
+def _mlp_of(hidden: tuple[int, ...], seed: int) -> Build:
+    """An MLP of another shape than `_mlp`'s (its parameters do not fit theta_a's)."""
+    return Build("mlp", {"hidden": hidden, "out_dim": _N_CLASSES, "seed": vary(seed)})
+
+
 def _tbm_result_verdict(case: Case, outcome: Outcome) -> str | None:
     """A detached dict like theta_a, within reach of `steps` Adam steps from the start (the
     values cannot be compared with the reference's: the order of random draws is free)."""
@@ -349,8 +396,17 @@ def _tbm_batches_verdict(case: Case, outcome: Outcome) -> str | None:
     n = int(args[3].shape[0])
     wanted = min(batch_size, n)
     count = rows.count(wanted)
-    if count >= steps:
+    if count == steps:
         return None
+    if count > steps:
+        return with_hint(
+            f"with steps={steps} and batch_size={batch_size} (N = {n}), the model was called "
+            f"{count} times on a minibatch of {wanted} rows, {count / steps:.3g} times per "
+            "step: each step draws one alpha ~ U(0, 1) and evaluates the loss once, at that "
+            "alpha (the expected loss along the curve, not its maximum over several alphas)",
+            case,
+            "",
+        )
     seen = sorted(set(rows))
     return with_hint(
         f"with steps={steps} and batch_size={batch_size} (N = {n}), the model was called "
@@ -485,9 +541,10 @@ make_checks(
     [
         Part(
             "start",
-            "steps = 0 returns the endpoints' average (detached, same dtypes)",
-            _tbm_start,
-            _tbm_start_verdict,
+            "steps = 0 returns the endpoints' average (detached, same dtypes); endpoints "
+            "whose keys or shapes differ raise ValueError",
+            lambda: [*_tbm_start(), *_tbm_errors()],
+            _tbm_start_or_error,
         ),
         Part(
             "result",

@@ -169,6 +169,6 @@ def test_every_part_is_fast_for_the_reference():
     import solutions
 
     for name in NAMES:
-        start = time.perf_counter()
+        start = time.process_time()  # CPU time: a busy machine does not count
         assert_passes_all(name, getattr(solutions, name))
-        assert time.perf_counter() - start < 2.0, name
+        assert time.process_time() - start < 2.0, name

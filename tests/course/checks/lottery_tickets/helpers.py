@@ -13,6 +13,11 @@ def _check_fraction(fraction: float, name: str = "fraction") -> None:
         raise ValueError(f"{name} must lie in [0, 1], got {fraction}")
 
 
+def _check_rounds(rounds: int) -> None:
+    if rounds < 0:
+        raise ValueError(f"rounds must be >= 0, got {rounds}")
+
+
 def _count(n: int, fraction: float, name: str = "fraction") -> int:
     """prune_count with its validation, for the student-style implementations."""
     _check_fraction(fraction, name)

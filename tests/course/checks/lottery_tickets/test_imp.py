@@ -23,7 +23,12 @@ import torch
 
 from autograder.checks import parts
 from solutions import lottery_tickets as ref
-from tests.course.checks.lottery_tickets.helpers import _check_fraction, _count, _joint_split
+from tests.course.checks.lottery_tickets.helpers import (
+    _check_fraction,
+    _check_rounds,
+    _count,
+    _joint_split,
+)
 from tests.course.checks.support import assert_fails, assert_passes_all
 
 # ---------------------------------------------------------------------------------------------
@@ -48,6 +53,8 @@ def sparsity_alt(fraction, rounds):
     """Correct: a loop in float32 torch, returned as a 0-d tensor."""
     if not 0 <= fraction <= 1:
         raise ValueError("fraction must be in [0, 1]")
+    if rounds < 0:
+        raise ValueError("rounds must be >= 0")
     remaining = torch.tensor(1.0)
     for _ in range(rounds):
         remaining = remaining * (1 - fraction)
@@ -57,6 +64,7 @@ def sparsity_alt(fraction, rounds):
 def sparsity_alt_expm1(fraction, rounds):
     """Correct: -expm1(rounds * log1p(-fraction)), with fraction 1 handled apart."""
     _check_fraction(fraction)
+    _check_rounds(rounds)
     if fraction == 1:
         return 0.0 if rounds == 0 else 1.0
     return -math.expm1(rounds * math.log1p(-fraction))
@@ -67,12 +75,15 @@ def sparsity_alt_numpy(fraction, rounds):
     f = np.float64(fraction)
     if f < 0 or f > 1:
         raise ValueError(f"fraction {fraction} outside [0, 1]")
+    if np.int64(rounds) < 0:
+        raise ValueError(f"rounds {rounds} is negative")
     return np.float64(1.0) - np.power(1.0 - f, rounds)
 
 
 def sparsity_alt_while(fraction, rounds):
     """Correct: a while loop pruning a fraction of what is left, round by round."""
     _check_fraction(fraction)
+    _check_rounds(rounds)
     remaining, r = 1.0, 0
     while r < rounds:
         remaining -= fraction * remaining
@@ -83,8 +94,16 @@ def sparsity_alt_while(fraction, rounds):
 def sparsity_alt_tensor_item(fraction, rounds):
     """Correct: float64 torch, returned with .item()."""
     _check_fraction(fraction)
+    if not rounds >= 0:
+        raise ValueError(f"rounds must be a non-negative integer, got {rounds}")
     keep = torch.tensor(1.0 - fraction, dtype=torch.float64)
     return (1 - keep.pow(rounds)).item()
+
+
+def sparsity_negative_rounds(fraction, rounds):
+    """Validates fraction only: rounds = -1 gives a negative sparsity instead of ValueError."""
+    _check_fraction(fraction)
+    return 1 - (1 - fraction) ** rounds
 
 
 def sparsity_off_by_one(fraction, rounds):
@@ -490,6 +509,8 @@ def imp_alt(init_params, train_fn, rounds, fraction):
     """Correct: written out with its own rewinding and a numpy global ranking."""
     if not 0 <= fraction <= 1:
         raise ValueError("fraction must be in [0, 1]")
+    if not isinstance(rounds, int) or rounds < 0:
+        raise ValueError("rounds must be an int >= 0")
     keys = [k for k, v in init_params.items() if v.dim() >= 2]
     masks = {k: torch.ones_like(init_params[k], dtype=torch.bool) for k in keys}
     history = []
@@ -560,6 +581,7 @@ def imp_alt_while_ordered(init_params, train_fn, rounds, fraction):
 def imp_alt_in_place_deepcopy(init_params, train_fn, rounds, fraction):
     """Correct: masks updated in place (&=), a deepcopy of them appended after every round."""
     _check_fraction(fraction)
+    _check_rounds(rounds)
     masks = {k: torch.ones_like(v).bool() for k, v in init_params.items() if len(v.shape) >= 2}
     history = []
     for _ in range(rounds):
@@ -576,6 +598,8 @@ def imp_alt_in_place_deepcopy(init_params, train_fn, rounds, fraction):
 
 def imp_alt_lexsort(init_params, train_fn, rounds, fraction):
     """Correct: numpy lexsort on (flat index, key position, magnitude) for the global step."""
+    if rounds < 0:
+        raise ValueError(f"rounds must be >= 0, got {rounds}")
     _check_fraction(fraction)
     prunable = [k for k in init_params if init_params[k].dim() >= 2]
     masks = {k: torch.full(init_params[k].shape, True) for k in prunable}
@@ -604,6 +628,60 @@ def imp_alt_lexsort(init_params, train_fn, rounds, fraction):
         masks = new
         history.append(masks)
     return history
+
+
+def imp_alt_prunable_first(init_params, train_fn, rounds, fraction):
+    """Correct: the prunable keys listed once (by ndim, in params order), then a plain loop."""
+    _check_fraction(fraction)
+    _check_rounds(rounds)
+    prunable = [k for k, v in init_params.items() if v.ndim >= 2]
+    masks = {k: init_params[k].new_ones(init_params[k].shape, dtype=torch.bool) for k in prunable}
+    history = []
+    for _ in range(rounds):
+        trained = train_fn(ref.rewind(init_params, masks), {k: m.clone() for k, m in masks.items()})
+        masks = _global_step(trained, masks, fraction)
+        history.append(masks)
+    return history
+
+
+def _imp_from(masks, init_params, train_fn, rounds, fraction):
+    """The IMP loop from the given initial masks (the only thing the mistakes below change)."""
+    history = []
+    for _ in range(rounds):
+        trained = train_fn(_rewound(init_params, masks), {k: m.clone() for k, m in masks.items()})
+        masks = _global_step(trained, masks, fraction)
+        history.append(masks)
+    return history
+
+
+def _imp_choosing(prunable):
+    """An IMP whose prunable tensors are those for which `prunable(key, tensor)` holds."""
+
+    def imp(init_params, train_fn, rounds, fraction):
+        _check_fraction(fraction)
+        _check_rounds(rounds)
+        masks = {
+            k: torch.ones(v.shape, dtype=torch.bool)
+            for k, v in init_params.items()
+            if prunable(k, v)
+        }
+        return _imp_from(masks, init_params, train_fn, rounds, fraction)
+
+    return imp
+
+
+# by name ("weight" in the key) instead of dim >= 2
+imp_prunable_by_name = _imp_choosing(lambda k, v: "weight" in k)
+# every tensor of dim >= 2 and also 1-D tensors named "*weight" (LayerNorm)
+imp_masks_named_vectors = _imp_choosing(lambda k, v: v.dim() >= 2 or k.endswith("weight"))
+# only the tensors of dim >= 2 whose name contains "weight": "proj" is left out
+imp_skips_unnamed_matrices = _imp_choosing(lambda k, v: v.dim() >= 2 and "weight" in k)
+
+
+def imp_negative_rounds(init_params, train_fn, rounds, fraction):
+    """Validates fraction only: rounds = -1 returns [] instead of raising ValueError."""
+    _check_fraction(fraction)
+    return _imp_from(_initial_masks(init_params), init_params, train_fn, rounds, fraction)
 
 
 def imp_history_aliases(init_params, train_fn, rounds, fraction):
@@ -675,6 +753,20 @@ def imp_cumulative_target(init_params, train_fn, rounds, fraction):
 
 # ---------------------------------------------------------------------------------------------
 # the tables
+
+_BY_NAME_MESSAGE = (
+    r"'ln\.weight' is never pruned.*masks passed to train_fn: wrong keys, missing \['proj'\], "
+    r"unexpected \['ln\.weight'\].*'ln\.weight' has dim 1 and gets no mask, 'proj' has dim 2 "
+    r"and needs a mask.*not by their names"
+)
+_NAMED_VECTOR_MESSAGE = (
+    r"'ln\.weight' is never pruned.*wrong keys, missing \[\], unexpected \['ln\.weight'\]"
+    r".*'ln\.weight' has dim 1 and gets no mask"
+)
+_UNNAMED_MATRIX_MESSAGE = (
+    r"a 2-D 'proj' is.*wrong keys, missing \['proj'\], unexpected \[\]"
+    r".*'proj' has dim 2 and needs a mask"
+)
 
 WRONG = [
     # imp_sparsity
@@ -842,6 +934,24 @@ WRONG = [
         r"masks after round 2 kept 28 entries in total, expected 27",
         ["basic"],
     ),
+    (
+        "iterative_magnitude_pruning",
+        imp_prunable_by_name,
+        _BY_NAME_MESSAGE,
+        ["edge"],
+    ),
+    (
+        "iterative_magnitude_pruning",
+        imp_masks_named_vectors,
+        _NAMED_VECTOR_MESSAGE,
+        ["edge"],
+    ),
+    (
+        "iterative_magnitude_pruning",
+        imp_skips_unnamed_matrices,
+        _UNNAMED_MATRIX_MESSAGE,
+        ["edge"],
+    ),
 ]
 
 CORRECT = [
@@ -863,6 +973,7 @@ CORRECT = [
     ("iterative_magnitude_pruning", imp_alt_while_ordered),
     ("iterative_magnitude_pruning", imp_alt_in_place_deepcopy),
     ("iterative_magnitude_pruning", imp_alt_lexsort),
+    ("iterative_magnitude_pruning", imp_alt_prunable_first),
 ]
 
 NAMES = [
@@ -893,3 +1004,31 @@ def test_every_function_has_five_wrong_and_four_correct_implementations(name):
     assert sum(w[0] == name for w in WRONG) >= 5
     assert sum(c[0] == name for c in CORRECT) >= 4
     assert 3 <= len(parts(name)) <= 6
+
+
+# ---------------------------------------------------------------------------------------------
+# the blind spots an audit found: each mistake fails its part, correct code still passes
+
+
+def test_imp_choosing_prunable_tensors_by_name_fails_edge_naming_the_key():
+    """A 1-D "ln.weight" gets no mask and a 2-D "proj" gets one: dim >= 2 decides, not the
+    name. Masking "ln.weight", leaving "proj" unmasked, or both fail `edge`, naming the key;
+    the reference and a differently written correct loop still pass every part."""
+    for wrong, match in [
+        (imp_prunable_by_name, _BY_NAME_MESSAGE),
+        (imp_masks_named_vectors, _NAMED_VECTOR_MESSAGE),
+        (imp_skips_unnamed_matrices, _UNNAMED_MATRIX_MESSAGE),
+    ]:
+        assert_fails("iterative_magnitude_pruning", wrong, match=match, in_parts=["edge"])
+    assert_passes_all("iterative_magnitude_pruning", ref.iterative_magnitude_pruning)
+    assert_passes_all("iterative_magnitude_pruning", imp_alt_prunable_first)
+
+
+def test_negative_rounds_are_not_graded():
+    """rounds < 0: the docstrings promise a ValueError, the spec does not (its conventions
+    name no rule for counts of rounds), so an implementation without that check keeps every
+    point, as the reference does with it."""
+    assert_passes_all("imp_sparsity", sparsity_negative_rounds)
+    assert_passes_all("iterative_magnitude_pruning", imp_negative_rounds)
+    assert_passes_all("imp_sparsity", ref.imp_sparsity)
+    assert_passes_all("iterative_magnitude_pruning", ref.iterative_magnitude_pruning)

@@ -540,6 +540,37 @@ def pr_float_mask(weights, mask, fraction):
     return pr_alt_numpy(weights, mask, fraction).float()
 
 
+def pr_alt_native_dtype(weights, mask, fraction):
+    """Correct: ranks the kept magnitudes in the weights' own dtype; a copy when k is 0."""
+    _check_mask_shape(weights, mask)
+    k = _count(int(mask.sum()), fraction)
+    if k == 0:
+        return mask.detach().clone()
+    flat = mask.flatten()
+    idx = flat.nonzero().flatten()
+    keep = flat.clone()
+    keep[idx[torch.sort(weights.detach().flatten()[idx].abs(), stable=True).indices[:k]]] = False
+    return keep.view(mask.shape)
+
+
+def pr_float32_ranking(weights, mask, fraction):
+    """Ranks the kept magnitudes in float32: float64 magnitudes closer than that are ties."""
+    _check_mask_shape(weights, mask)
+    idx = mask.flatten().nonzero().flatten()
+    mags = weights.detach().flatten()[idx].abs().float()
+    keep = mask.flatten().clone()
+    keep[idx[torch.argsort(mags, stable=True)[: _count(idx.numel(), fraction)]]] = False
+    return keep.reshape(mask.shape)
+
+
+def pr_returns_input(weights, mask, fraction):
+    """Returns `mask` itself when there is nothing to prune."""
+    if _count(int(mask.sum()), fraction) == 0:
+        _check_mask_shape(weights, mask)
+        return mask
+    return pr_alt_numpy(weights, mask, fraction)
+
+
 # ---------------------------------------------------------------------------------------------
 # global_prune
 
@@ -730,6 +761,50 @@ def gp_sum_of_layer_counts(params, masks, fraction):
     return _joint_split(masks, new)
 
 
+def gp_alt_native_dtype(params, masks, fraction):
+    """Correct: torch.cat promotes to the widest dtype, ranked as it is; copies when k is 0."""
+    _check_global(params, masks, fraction)
+    kept_total = sum(int(m.sum()) for m in masks.values())
+    k = _count(kept_total, fraction)
+    if k == 0 or not masks:
+        return {key: m.detach().clone() for key, m in masks.items()}
+    kept = torch.cat([m.flatten() for m in masks.values()])
+    mags = torch.cat([params[key].detach().flatten().abs() for key in masks])
+    idx = kept.nonzero().flatten()
+    new = kept.clone()
+    new[idx[torch.argsort(mags[idx], stable=True)[:k]]] = False
+    return _joint_split(masks, new)
+
+
+def gp_float32_ranking(params, masks, fraction):
+    """Ranks the kept magnitudes in float32 (each tensor cast with .float() first)."""
+    _check_global(params, masks, fraction)
+    if not masks:
+        return {}
+    kept = torch.cat([m.flatten() for m in masks.values()])
+    mags = torch.cat([params[key].detach().float().flatten().abs() for key in masks])
+    idx = kept.nonzero().flatten()
+    new = kept.clone()
+    new[idx[torch.argsort(mags[idx], stable=True)[: _count(idx.numel(), fraction)]]] = False
+    return _joint_split(masks, new)
+
+
+def gp_returns_input(params, masks, fraction):
+    """Returns the masks dict itself when there is nothing to prune."""
+    _check_global(params, masks, fraction)
+    if _count(sum(int(m.sum()) for m in masks.values()), fraction) == 0:
+        return masks
+    return gp_alt_heapq(params, masks, fraction)
+
+
+def gp_same_tensors(params, masks, fraction):
+    """A new dict, but holding the input's mask tensors when there is nothing to prune."""
+    _check_global(params, masks, fraction)
+    if _count(sum(int(m.sum()) for m in masks.values()), fraction) == 0:
+        return dict(masks)
+    return gp_alt_heapq(params, masks, fraction)
+
+
 def gp_list_result(params, masks, fraction):
     result = ref.global_prune(params, masks, fraction)
     return [result[k] for k in masks]
@@ -737,6 +812,15 @@ def gp_list_result(params, masks, fraction):
 
 # ---------------------------------------------------------------------------------------------
 # the tables
+
+_PR_NEAR_TIES_MESSAGE = (
+    r"beyond float32 precision.*not the right ones.*entry \(0,\) \(\|w\| = 1\) should be "
+    r"kept, got pruned.*rank the magnitudes in the dtype"
+)
+_GP_NEAR_TIES_MESSAGE = (
+    r"beyond float32 precision.*split differently over the keys: kept \{'a': 0, 'b': 2\}, "
+    r"expected \{'a': 1, 'b': 1\}.*rank the magnitudes in the dtype"
+)
 
 WRONG = [
     # prune_count
@@ -846,6 +930,7 @@ WRONG = [
         r"dtype torch\.float32, expected torch\.bool",
         ["basic"],
     ),
+    ("prune_remaining", pr_float32_ranking, _PR_NEAR_TIES_MESSAGE, ["ties"]),
     # global_prune
     ("global_prune", gp_layerwise, r"split differently over the keys", ["joint"]),
     (
@@ -879,6 +964,7 @@ WRONG = [
         ["joint"],
     ),
     ("global_prune", gp_list_result, r"should be a dict of bool tensors, got list", ["basic"]),
+    ("global_prune", gp_float32_ranking, _GP_NEAR_TIES_MESSAGE, ["ties"]),
 ]
 
 CORRECT = [
@@ -899,11 +985,13 @@ CORRECT = [
     ("prune_remaining", pr_alt_python),
     ("prune_remaining", pr_alt_kthvalue),
     ("prune_remaining", pr_alt_numpy),
+    ("prune_remaining", pr_alt_native_dtype),
     ("global_prune", gp_alt),
     ("global_prune", gp_alt_kthvalue),
     ("global_prune", gp_alt_lexsort_reversed),
     ("global_prune", gp_alt_heapq),
     ("global_prune", gp_alt_one_tensor),
+    ("global_prune", gp_alt_native_dtype),
 ]
 
 NAMES = [
@@ -946,3 +1034,31 @@ def test_stub_style_failure_names_the_case():
         from autograder.checks import check_function
 
         check_function("prune_count", count_decimal_str, part="rounding")
+
+
+# ---------------------------------------------------------------------------------------------
+# the blind spots an audit found: each mistake fails its part, correct code still passes
+
+
+def test_float32_ranking_fails_the_near_ties_of_prune_remaining_and_global_prune():
+    """float64 magnitudes that differ only beyond float32 precision are not ties: ranking them
+    in float32 fails `ties`; ranking in float64 or in the weights' own dtype passes."""
+    assert_fails(
+        "prune_remaining", pr_float32_ranking, match=_PR_NEAR_TIES_MESSAGE, in_parts=["ties"]
+    )
+    assert_fails("global_prune", gp_float32_ranking, match=_GP_NEAR_TIES_MESSAGE, in_parts=["ties"])
+    assert_passes_all("prune_remaining", ref.prune_remaining)
+    assert_passes_all("prune_remaining", pr_alt_native_dtype)
+    assert_passes_all("global_prune", ref.global_prune)
+    assert_passes_all("global_prune", gp_alt_native_dtype)
+
+
+def test_returning_the_input_when_nothing_is_pruned_is_not_graded():
+    """With nothing to prune, returning `mask` (or `masks`, or its tensors) itself changes no
+    input; the docstrings ask for new tensors, the spec asks that only of rewind: not graded."""
+    for name, fn in (
+        ("prune_remaining", pr_returns_input),
+        ("global_prune", gp_returns_input),
+        ("global_prune", gp_same_tensors),
+    ):
+        assert_passes_all(name, fn)

@@ -403,6 +403,12 @@ def ilc_midpoint_only(losses, delta):
     return values[len(values) // 2] <= max(values[0], values[-1]) + delta
 
 
+def ilc_interior_only(losses, delta):
+    """Checks the losses between the endpoints only (the endpoints pass for delta >= 0)."""
+    values = _floats(losses, "losses", 2)
+    return all(v <= max(values[0], values[-1]) + delta for v in values[1:-1])
+
+
 def ilc_mean_endpoints(losses, delta):
     """The threshold from the endpoints' mean instead of the worse endpoint."""
     values = _floats(losses, "losses", 2)
@@ -423,6 +429,7 @@ def ilc_barrier_le_delta(losses, delta):
         (ilc_min_endpoint, r"larger endpoint", "threshold"),
         (ilc_int, r"should be a bool", "basic"),
         (ilc_no_nan_check, r"instead of raising ValueError", "errors"),
+        (ilc_interior_only, r"negative delta.*expected False, got True", "threshold"),
         (ilc_midpoint_only, r"peak away from the middle.*expected False, got True", "basic"),
         (
             ilc_mean_endpoints,

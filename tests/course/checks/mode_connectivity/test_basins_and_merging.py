@@ -95,6 +95,26 @@ def basins_bfs(endpoint_losses, path_max_losses, delta):
     return out
 
 
+def basins_no_nan_check(endpoint_losses, path_max_losses, delta):
+    """Right components, but NaN losses go through unnoticed (a NaN compares as False)."""
+    n = len(endpoint_losses)
+    values = [float(v) for v in endpoint_losses]
+    parent = list(range(n))
+
+    def root(i):
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for (i, j), m in path_max_losses.items():
+        if float(m) <= max(values[i], values[j]) + float(delta):
+            parent[root(i)] = root(j)
+    groups: dict[int, set[int]] = {}
+    for i in range(n):
+        groups.setdefault(root(i), set()).add(i)
+    return sorted(groups.values(), key=min)
+
+
 def _basin_edges(endpoint_losses, path_max_losses, delta):
     values = _floats(endpoint_losses, "endpoint_losses")
     n = len(values)
@@ -221,6 +241,7 @@ def basins_n_from_pairs(endpoint_losses, path_max_losses, delta):
             "components",
         ),
         (basins_n_from_pairs, r"expected \[\[0\], \[1\]\], got \[\]", "components"),
+        (basins_no_nan_check, r"instead of raising ValueError.*NaN", "errors"),
     ],
 )
 def test_linear_basins_wrong(fn, match, part):

@@ -410,16 +410,21 @@ def make_trainer(
     detach: bool = True,
     alpha_rule: str = "uniform",
     target: str = "curve",
+    validate: bool = True,
+    detach_ends: bool = True,
 ) -> Callable[..., dict]:
-    """A train_bezier_midpoint with one knob per typical choice or mistake."""
+    """A train_bezier_midpoint with one knob per typical choice or mistake (alpha_rule "max":
+    the seed text's error, the maximum of the loss over a grid of alphas, no alpha drawn)."""
 
     def train(model, theta_a, theta_b, X, y, *, steps=500, lr=0.01, batch_size=128, seed=0):
-        _same_keys(theta_a, theta_b, "theta_a", "theta_b")
-        if steps < 0 or lr <= 0 or batch_size < 1:
-            raise ValueError("steps >= 0, lr > 0 and batch_size >= 1 are required")
+        if validate:
+            _same_keys(theta_a, theta_b, "theta_a", "theta_b")
+            if steps < 0 or lr <= 0 or batch_size < 1:
+                raise ValueError("steps >= 0, lr > 0 and batch_size >= 1 are required")
         n = X.shape[0]
         a = {k: v.detach() for k, v in theta_a.items()}
         b = {k: v.detach() for k, v in theta_b.items()}
+        ends = (a, b) if detach_ends else (theta_a, theta_b)  # the curve's own endpoints
         init = a if start == "theta_a" else {k: (a[k] + b[k]) / 2 for k in a}
         mid = {k: v.clone().requires_grad_(True) for k, v in init.items()}
         if optimizer == "adam":
@@ -458,13 +463,22 @@ def make_trainer(
             else:
                 idx = draw_batch()
                 alpha = draw_alpha()
-            point = {
-                k: (1 - alpha) ** 2 * a[k] + 2 * alpha * (1 - alpha) * mid[k] + alpha**2 * b[k]
-                for k in a
-            }
-            if target == "mid":  # trains theta_mid as a model of its own
-                point = mid
+
+            def point_at(t):
+                ea, eb = ends
+                return {
+                    k: (1 - t) ** 2 * ea[k] + 2 * t * (1 - t) * mid[k] + t**2 * eb[k] for k in a
+                }
+
+            point = mid if target == "mid" else point_at(alpha)  # "mid": a model of its own
             loss = F.cross_entropy(functional_call(model, point, (X[idx],)), y[idx])
+            if alpha_rule == "max":
+                grid = [i / 10 for i in range(11)]
+                losses = [
+                    F.cross_entropy(functional_call(model, point_at(t), (X[idx],)), y[idx])
+                    for t in grid
+                ]
+                loss = torch.stack(losses).max()
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -697,6 +711,13 @@ def simple_trainer(
             "result",
         ),
         (make_trainer(alpha_rule="half"), r"remove at least 75% of the barrier", "barrier"),
+        (make_trainer(alpha_rule="max"), r"12 times per step.*not its maximum", "minibatches"),
+        (
+            make_trainer(detach_ends=False),
+            r"argument 1\['0\.weight'\] was left with a gradient",
+            "result",
+        ),
+        (make_trainer(validate=False), r"keys differ.*instead of raising ValueError", "start"),
         (make_trainer(target="mid"), r"remove at least 75% of the barrier", "barrier"),
         (trainer_loads_model, r"parameter '0\.weight' was changed", "result"),
         (trainer_mutates_endpoints, r"theta_a\[.*requires_grad changed", "result"),
