@@ -45,10 +45,13 @@ MEMO_ENTRIES = 20_000
 #: Classes of a JupyterLab-style page, whose areas nbconvert makes focusable.
 LAB_MARKER = "jp-Notebook"
 
-# Regions the HTML parser does not read tags in: script and style content, comments.
-_OPAQUE = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->", re.S | re.I)
-# An <img> start tag; quoted attribute values may hold ">".
-_IMG = re.compile(r"""<img(?=[\s/>])(?:[^>"']|"[^"]*"|'[^']*')*>""", re.I)
+# An <img> start tag (quoted attribute values may hold ">"), or a region the HTML parser
+# reads no tags in (script and style content, comments), which is left as it is.
+_IMG_OR_OPAQUE = re.compile(
+    r"""(?P<opaque><(script|style)\b.*?</\2\s*>|<!--.*?-->)"""
+    r"""|<img(?=[\s/>])(?:[^>"']|"[^"]*"|'[^']*')*>""",
+    re.S | re.I,
+)
 # The attribute names of a start tag (after its name).
 _ATTR_NAME = re.compile(r"""[\s/]+([^\s/>"'=]+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]*))?""")
 
@@ -64,23 +67,18 @@ def _with_alt(tag: str) -> str:
 def add_missing_alt(page: str) -> tuple[str, int]:
     """`page` with ``alt="…"`` (:data:`MISSING_ALT`) added, as the last attribute, to every
     ``<img>`` tag that has none, outside script, style and comments; and how many."""
-    parts: list[str] = []
     added = 0
-    at = 0
 
     def fix(m: re.Match[str]) -> str:
         nonlocal added
         tag = m.group(0)
+        if m.group("opaque"):
+            return tag
         fixed = _with_alt(tag)
         added += fixed != tag
         return fixed
 
-    for opaque in _OPAQUE.finditer(page):
-        parts.append(_IMG.sub(fix, page[at : opaque.start()]))
-        parts.append(opaque.group(0))
-        at = opaque.end()
-    parts.append(_IMG.sub(fix, page[at:]))
-    return "".join(parts), added
+    return _IMG_OR_OPAQUE.sub(fix, page), added
 
 
 def _key(value: Any) -> str:

@@ -193,7 +193,6 @@ def _global_errors() -> list[Case]:
 
 _global_verdict = _checked("global_prune", _global_judge, _GLOBAL_HINT)
 
-
 make_checks(
     "global_prune",
     [

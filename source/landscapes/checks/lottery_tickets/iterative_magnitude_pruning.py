@@ -245,8 +245,7 @@ make_checks(
             "ValueError for a bad fraction, even when rounds = 0",
             _imp_errors,
             raises_value_error(
-                "iterative_magnitude_pruning",
-                hint="validate fraction before the loop",
+                "iterative_magnitude_pruning", hint="validate fraction before the loop"
             ),
         ),
     ],

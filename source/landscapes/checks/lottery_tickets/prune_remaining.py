@@ -177,7 +177,6 @@ def _remaining_errors() -> list[Case]:
 
 _remaining_verdict = _checked("prune_remaining", _remaining_judge, _REMAINING_HINT)
 
-
 make_checks(
     "prune_remaining",
     [
@@ -187,12 +186,7 @@ make_checks(
             _remaining_basic,
             _remaining_verdict,
         ),
-        Part(
-            "subset",
-            "entries already pruned stay pruned",
-            _remaining_subset,
-            _remaining_verdict,
-        ),
+        Part("subset", "entries already pruned stay pruned", _remaining_subset, _remaining_verdict),
         Part(
             "ties",
             "equal magnitudes: the lower row-major index is pruned first",

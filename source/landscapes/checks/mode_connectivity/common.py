@@ -95,12 +95,14 @@ def _data(gen: torch.Generator, dtype: torch.dtype = torch.float32) -> tuple:
     return X, y
 
 
-def _mlp(seed: int, *, train_mode: bool = False, dtype: str = "float32") -> Build:
+def _mlp(
+    seed: int, *, train_mode: bool = False, dtype: str = "float32", hidden: tuple = _HIDDEN
+) -> Build:
     """A seeded MLP's recipe; its seed is varied per student (call it in make_cases)."""
     return Build(
         "mlp",
         {
-            "hidden": _HIDDEN,
+            "hidden": hidden,
             "out_dim": _N_CLASSES,
             "seed": vary(seed),
             "train_mode": train_mode,
@@ -109,8 +111,10 @@ def _mlp(seed: int, *, train_mode: bool = False, dtype: str = "float32") -> Buil
     )
 
 
-def _params(seed: int, *, dtype: str = "float32", requires_grad: bool = False) -> Build:
-    params = Build("params_of", {"model": _mlp(seed, dtype=dtype)})
+def _params(
+    seed: int, *, dtype: str = "float32", requires_grad: bool = False, hidden: tuple = _HIDDEN
+) -> Build:
+    params = Build("params_of", {"model": _mlp(seed, dtype=dtype, hidden=hidden)})
     return Build("params_requiring_grad", {"params": params}) if requires_grad else params
 
 
@@ -248,8 +252,8 @@ def _model_params_kept(name: str, inner: Verdict) -> Verdict:
         if inputs:
             return with_hint(
                 f"`{name}` changed its input: {inputs[0]} was left with a gradient (.grad): "
-                "the loss was backpropagated into the caller's tensors; detach them "
-                "(theta_a[k].detach()) before building anything you differentiate",
+                "the loss was backpropagated into the caller's tensors; detach them (e.g. "
+                "theta_a[k].detach()) before building anything you differentiate",
                 case,
                 "",
             )

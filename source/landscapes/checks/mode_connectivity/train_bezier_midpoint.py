@@ -1,11 +1,13 @@
 """Checks of `train_bezier_midpoint` (notebook 01), through properties.
 
 The order of its random draws is free, so its result is never compared with the reference's.
-Checked instead: steps = 0 returns the endpoints' average; the result is a detached dict like
-theta_a within reach of `steps` Adam steps from that average, and the endpoints, data and
-model stay unchanged (after-call probe of the model);
+Checked instead: steps = 0 returns the endpoints' average, and endpoints whose keys or shapes
+differ raise ValueError; the result is a detached dict like theta_a within reach of `steps`
+Adam steps from that average, and the endpoints (no .grad left on them), data and model stay
+unchanged (after-call probe of the model);
 one step is one Adam step with the given lr, and Adam keeps its state across steps; every step
-evaluates one minibatch of batch_size examples (a spy model counts them); the same seed gives
+calls the model exactly once, on a minibatch of batch_size examples (a spy model counts them:
+the maximum loss over several alphas, the seed text's error, calls it more); the same seed gives
 the same result and another seed another, drawing only from the seeded generator; after 200
 steps the curve keeps at most `CURVE_BARRIER_FRACTION` of the straight line's barrier.
 
@@ -41,7 +43,6 @@ from solutions import mode_connectivity as ref
 from ..inputs_mode_connectivity import barrier_data, build_barrier_endpoint
 from .common import (
     _HIDDEN,
-    _N_CLASSES,
     _close,
     _data,
     _gen,
@@ -204,6 +205,9 @@ def _tbm_start_verdict(case: Case, outcome: Outcome) -> str | None:
 
 
 def _tbm_start() -> list[Case]:
+    model, theta_a, _, X, y = _small_args()
+    small = {"steps": 0, "lr": 0.01, "batch_size": 4, "seed": 0}
+    deeper, wider = (*_HIDDEN, 3), (_HIDDEN[0] + 1,)  # theta_b's keys, then shapes, differ
     return [
         Case(
             "steps = 0 on two MLPs' parameters",
@@ -220,20 +224,11 @@ def _tbm_start() -> list[Case]:
             _small_args(requires_grad=True),
             {"steps": 0, "lr": 0.05, "batch_size": 4, "seed": 3},
         ),
-    ]
-
-
-def _tbm_errors() -> list[Case]:
-    model, theta_a, _, X, y = _small_args()
-    deeper = Build("params_of", {"model": _mlp_of((*_HIDDEN, 3), 2)})
-    wider = Build("params_of", {"model": _mlp_of((_HIDDEN[0] + 1,), 2)})
-    small = {"steps": 0, "lr": 0.01, "batch_size": 4, "seed": 0}
-    # only what the spec's conventions name for every function (keys that do not match,
-    # shapes); the docstring's other errors (steps, lr, batch_size, data) are not graded
-    return [
-        Case(_ERROR_LABELS[0], (model, theta_a, deeper, X, y), small),
-        Case(_ERROR_LABELS[1], (model, theta_a, wider, X, y), small),
-    ]
+        # errors: only what the spec's conventions name for every function (keys that do not
+        # match, shapes); the docstring's others (steps, lr, batch_size, data) are not graded
+        Case(_ERROR_LABELS[0], (model, theta_a, _params(2, hidden=deeper), X, y), small),
+        Case(_ERROR_LABELS[1], (model, theta_a, _params(2, hidden=wider), X, y), small),
+    ]  # fmt: skip
 
 
 _ERROR_LABELS = (
@@ -252,11 +247,6 @@ def _tbm_start_or_error(case: Case, outcome: Outcome) -> str | None:
     if case.label in _ERROR_LABELS:
         return _tbm_raises(case, outcome)
     return _tbm_start_verdict(case, outcome)
-
-
-def _mlp_of(hidden: tuple[int, ...], seed: int) -> Build:
-    """An MLP of another shape than `_mlp`'s (its parameters do not fit theta_a's)."""
-    return Build("mlp", {"hidden": hidden, "out_dim": _N_CLASSES, "seed": vary(seed)})
 
 
 def _tbm_result_verdict(case: Case, outcome: Outcome) -> str | None:
@@ -543,7 +533,7 @@ make_checks(
             "start",
             "steps = 0 returns the endpoints' average (detached, same dtypes); endpoints "
             "whose keys or shapes differ raise ValueError",
-            lambda: [*_tbm_start(), *_tbm_errors()],
+            _tbm_start,
             _tbm_start_or_error,
         ),
         Part(
